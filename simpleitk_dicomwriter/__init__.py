@@ -1,0 +1,26 @@
+"""Write a NumPy array or a SimpleITK image as a DICOM series that every DICOM
+reader reads back correctly, and prove it by re-reading what was written.
+
+>>> import numpy as np, simpleitk_dicomwriter as dw
+>>> ws = dw.write_series(np.zeros((3, 4, 5), np.int16), "out", modality="CT")  # doctest: +SKIP
+"""
+
+from ._version import __version__
+from .errors import DicomWriterError, InputError, MetadataError, OutputError, VerificationError
+from .reader import read_series
+from .verify import VerificationReport, verify_series
+from .writer import WrittenSeries, write_series
+
+__all__ = [
+    "DicomWriterError",
+    "InputError",
+    "MetadataError",
+    "OutputError",
+    "VerificationError",
+    "VerificationReport",
+    "WrittenSeries",
+    "__version__",
+    "read_series",
+    "verify_series",
+    "write_series",
+]

@@ -1,0 +1,116 @@
+"""Information Object Definitions: per modality, the SOP class and the defaults.
+
+Each modality writes its legacy single-frame storage SOP class. ``defaults``
+holds every Type 1 and Type 2 attribute of the IOD that the writer does not
+compute itself (UIDs, dates, geometry and pixel description are computed), with
+values that are honest for a derived image: Type 2 attributes whose truth is
+unknown are present and empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._version import __version__
+
+__all__ = ["IOD", "IODS", "MODALITIES"]
+
+_COMMON: dict[str, str] = {
+    # Patient (PS3.3 C.7.1.1)
+    "PatientName": "",
+    "PatientID": "",
+    "PatientBirthDate": "",
+    "PatientSex": "",
+    # General Study (C.7.2.1)
+    "ReferringPhysicianName": "",
+    "StudyID": "",
+    "AccessionNumber": "",
+    # General Series (C.7.3.1)
+    "SeriesNumber": "1",
+    # General Equipment (C.7.5.1)
+    "Manufacturer": "simpleitk_dicomwriter",
+    "ManufacturerModelName": "simpleitk_dicomwriter",
+    "SoftwareVersions": __version__,
+    # General Image (C.7.6.1)
+    "BurnedInAnnotation": "NO",
+    "LossyImageCompression": "00",
+    # Frame of Reference (C.7.4.1)
+    "PositionReferenceIndicator": "",
+}
+
+
+@dataclass(frozen=True)
+class IOD:
+    """What a modality's storage SOP class needs.
+
+    Attributes
+    ----------
+    modality : str
+        Value of (0008,0060) Modality.
+    sop_class_uid : str
+        The legacy single-frame storage SOP class.
+    allow_8bit : bool
+        Whether 8-bit pixels are allowed (else 16 bits are stored).
+    zero_intercept : bool
+        Whether (0028,1052) Rescale Intercept must be 0.
+    defaults : dict
+        Keyword -> value of the attributes the writer does not compute.
+    """
+
+    modality: str
+    sop_class_uid: str
+    allow_8bit: bool
+    zero_intercept: bool
+    image_type: str
+    defaults: dict[str, str] = field(default_factory=dict)
+
+
+IODS: dict[str, IOD] = {
+    "CT": IOD(
+        "CT",
+        "1.2.840.10008.5.1.4.1.1.2",
+        allow_8bit=False,
+        zero_intercept=False,
+        image_type="DERIVED\\SECONDARY\\AXIAL",
+        defaults={
+            **_COMMON,
+            "PatientPosition": "",
+            "KVP": "",
+            "AcquisitionNumber": "",
+        },
+    ),
+    "MR": IOD(
+        "MR",
+        "1.2.840.10008.5.1.4.1.1.4",
+        allow_8bit=False,
+        zero_intercept=False,
+        image_type="DERIVED\\SECONDARY\\OTHER",
+        defaults={
+            **_COMMON,
+            "PatientPosition": "",
+            # RM (research mode) and NONE: the honest terms for a computed image.
+            "ScanningSequence": "RM",
+            "SequenceVariant": "NONE",
+            "ScanOptions": "",
+            "MRAcquisitionType": "",
+            "RepetitionTime": "",
+            "EchoTime": "",
+            "EchoTrainLength": "",
+            "AcquisitionNumber": "",
+        },
+    ),
+    "OT": IOD(
+        "OT",
+        "1.2.840.10008.5.1.4.1.1.7",
+        allow_8bit=True,
+        zero_intercept=False,
+        image_type="DERIVED\\SECONDARY",
+        defaults={
+            **_COMMON,
+            # SC Equipment (C.8.6.1): WSD = workstation.
+            "ConversionType": "WSD",
+        },
+    ),
+}
+
+MODALITIES = tuple(IODS)
