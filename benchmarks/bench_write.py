@@ -40,7 +40,9 @@ baseline, which includes the volume), runs the write, and reports
 ``ru_maxrss_after - baseline``: the memory the write needed on top of the input volume.  On
 Linux the high-water mark is also reset (``/proc/self/clear_refs``) just before the baseline,
 so that memory freed earlier cannot hide part of the write's peak; ``--json`` records
-whether that worked (``hwm_reset``) and the actual RSS at the baseline.
+whether that worked (``hwm_reset``) and the actual RSS at the baseline.  The children run
+before the parent builds any volume: a child's ``ru_maxrss`` starts at the parent's high-water
+mark (carried over by fork/vfork + exec), which would otherwise hide the child's own peak.
 
 Ratios reported (with a check mark against the project's target):
 
@@ -485,7 +487,7 @@ def _ratio_text(extra: int | None, nbytes: int) -> str:
     return "n/a" if extra is None else f"{extra / nbytes:.2f} x volume"
 
 
-def render_markdown(results: Sequence[WorkloadResult], repeat: int) -> str:
+def render_markdown(results: Sequence[WorkloadResult], repeat: int, small: bool = False) -> str:
     """Two Markdown tables: median seconds per method, then ratios against targets."""
 
     def fmt(t: float | None) -> str:
@@ -515,6 +517,12 @@ def render_markdown(results: Sequence[WorkloadResult], repeat: int) -> str:
             _judge(key, rt[key], r.name) for r, rt in zip(results, ratios, strict=True)
         )
         lines.append(f"| {label} | {tgt} | {cells} |")
+    if small:
+        lines += [
+            "",
+            "note: --small smoke run; with volumes this small, fixed costs dominate and the "
+            "ratios (peak memory especially) say nothing about the targets.",
+        ]
     errors = [(r.name, m, p["error"]) for r in results for m, p in r.peak.items() if "error" in p]
     for name, method, err in errors:
         lines += ["", f"peak memory of {method} on {name} failed: {err}"]
@@ -644,7 +652,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
-    print(render_markdown(results, args.repeat))
+    print(render_markdown(results, args.repeat, args.small))
     if args.json_path:
         with open(args.json_path, "w") as f:
             json.dump(to_json(results, args), f, indent=2)

@@ -27,6 +27,9 @@ _COMMON: dict[str, str] = {
     "AccessionNumber": "",
     # General Series (C.7.3.1)
     "SeriesNumber": "1",
+    # Type 2C: dciodvfy requires it unless the body part is known to be unpaired;
+    # for a derived image it is unknown, which an empty value says.
+    "Laterality": "",
     # General Equipment (C.7.5.1)
     "Manufacturer": "simpleitk_dicomwriter",
     "ManufacturerModelName": "simpleitk_dicomwriter",
@@ -55,6 +58,8 @@ class IOD:
         Whether (0028,1052) Rescale Intercept must be 0.
     defaults : dict
         Keyword -> value of the attributes the writer does not compute.
+    sequences : tuple of str
+        Type 2 sequences of the IOD, written empty unless the user gives items.
     """
 
     modality: str
@@ -63,6 +68,7 @@ class IOD:
     zero_intercept: bool
     image_type: str
     defaults: dict[str, str] = field(default_factory=dict)
+    sequences: tuple[str, ...] = ()
 
 
 IODS: dict[str, IOD] = {
@@ -98,6 +104,32 @@ IODS: dict[str, IOD] = {
             "EchoTrainLength": "",
             "AcquisitionNumber": "",
         },
+    ),
+    "PT": IOD(
+        "PT",
+        "1.2.840.10008.5.1.4.1.1.128",
+        allow_8bit=False,
+        zero_intercept=True,
+        # PET Image C.8.9.4.1.1: value 2 is always PRIMARY.
+        image_type="DERIVED\\PRIMARY",
+        defaults={
+            **_COMMON,
+            # PET Series (C.8.9.1): a reconstructed static image in Bq/ml.
+            "Units": "BQML",
+            "CountsSource": "EMISSION",
+            "SeriesType": "STATIC\\IMAGE",
+            "CorrectedImage": "",
+            "DecayCorrection": "NONE",
+            "CollimatorType": "",
+            # PET Image (C.8.9.4)
+            "FrameReferenceTime": "0",
+            "ActualFrameDuration": "",
+        },
+        sequences=(
+            "RadiopharmaceuticalInformationSequence",
+            "PatientOrientationCodeSequence",
+            "PatientGantryRelationshipCodeSequence",
+        ),
     ),
     "OT": IOD(
         "OT",

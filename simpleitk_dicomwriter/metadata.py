@@ -12,15 +12,24 @@ import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import generate_uid
 
 from .encoding import Encoding, ValueRange
 from .errors import MetadataError
 from .geometry import Geometry, patient_orientation
 from .iods import IOD
+from .sequences import build_sequence
 from .tags import Element, Value, format_ds, format_value, resolve
 
-__all__ = ["SeriesHeader", "new_uid", "series_header", "slice_tags", "validate_metadata"]
+__all__ = [
+    "SeriesHeader",
+    "UserMetadata",
+    "new_uid",
+    "series_header",
+    "slice_tags",
+    "validate_metadata",
+]
 
 # Elements the writer computes from the image, the encoding or its own bookkeeping;
 # the value names the argument that controls each one instead.
@@ -47,6 +56,9 @@ _COMPUTED = {
     "RescaleType": "the encoding",
     "SmallestImagePixelValue": "the encoding",
     "LargestImagePixelValue": "the encoding",
+    "NumberOfSlices": "the image size",
+    "ImageIndex": "nothing: slices are numbered 1..N",
+    "SourceImageSequence": "template=",
 }
 _UTF8 = "ISO_IR 192"
 
@@ -66,23 +78,37 @@ class SeriesHeader:
     frame_of_reference_uid: str
 
 
-def validate_metadata(metadata: Mapping[str, Value] | None) -> dict[Element, str]:
+@dataclass(frozen=True)
+class UserMetadata:
+    """Validated user metadata: text elements for GDCM, sequences for pydicom."""
+
+    values: dict[Element, str]
+    sequences: dict[Element, DicomSequence]
+
+
+def validate_metadata(metadata: Mapping[str, Value | object] | None) -> UserMetadata:
     """Resolve and validate user metadata before anything is written.
+
+    A sequence element is given as a list of dicts (keyword -> value).
 
     Raises
     ------
     MetadataError
         For an unknown keyword or tag, a computed element, or an invalid value.
     """
-    checked: dict[Element, str] = {}
+    values: dict[Element, str] = {}
+    sequences: dict[Element, DicomSequence] = {}
     for key, value in (metadata or {}).items():
-        element = resolve(key)
+        element = resolve(key, allow_sequence=True)
         if element.keyword in _COMPUTED:
             raise MetadataError(
                 f"{element} is computed by the writer; it is set by {_COMPUTED[element.keyword]}"
             )
-        checked[element] = format_value(element, value)
-    return checked
+        if element.vr == "SQ":
+            sequences[element] = build_sequence(element, value)
+        else:
+            values[element] = format_value(element, value)  # type: ignore[arg-type]
+    return UserMetadata(values, sequences)
 
 
 def _put(tags: dict[str, str], keyword: str, value: Value) -> None:
@@ -136,6 +162,11 @@ def series_header(
     tags: dict[str, str] = {}
     for keyword, value in iod.defaults.items():
         _put(tags, keyword, value)
+    if iod.modality == "PT":
+        # PET Image: Acquisition Date/Time are Type 2 and anchor Frame Reference Time.
+        _put(tags, "AcquisitionDate", date)
+        _put(tags, "AcquisitionTime", time)
+        _put(tags, "NumberOfSlices", str(geometry.size[2]))
     for keyword in ("StudyDate", "SeriesDate", "ContentDate", "InstanceCreationDate"):
         _put(tags, keyword, date)
     for keyword in ("StudyTime", "SeriesTime", "ContentTime", "InstanceCreationTime"):
@@ -184,17 +215,22 @@ def series_header(
     )
 
 
-_IPP, _INSTANCE, _SOP_UID, _LOCATION = (
+_IPP, _INSTANCE, _SOP_UID, _LOCATION, _IMAGE_INDEX = (
     resolve(k).key
-    for k in ("ImagePositionPatient", "InstanceNumber", "SOPInstanceUID", "SliceLocation")
-)
+    for k in (
+        "ImagePositionPatient", "InstanceNumber", "SOPInstanceUID", "SliceLocation", "ImageIndex"
+    )
+)  # fmt: skip
 
 
-def slice_tags(geometry: Geometry, k: int) -> dict[str, str]:
+def slice_tags(iod: IOD, geometry: Geometry, k: int) -> dict[str, str]:
     """Elements of slice ``k`` (0-based): position, number and instance UID."""
-    return {
+    tags = {
         _IPP: geometry.position_ds(k),
         _INSTANCE: str(k + 1),
         _SOP_UID: new_uid(),
         _LOCATION: geometry.slice_location(k),
     }
+    if iod.modality == "PT":
+        tags[_IMAGE_INDEX] = str(k + 1)
+    return tags

@@ -86,14 +86,21 @@ class Element:
         return f"({self.tag >> 16:04X},{self.tag & 0xFFFF:04X}) {self.keyword}"
 
 
-def resolve(key: str | int) -> Element:
+def resolve(key: str | int, *, allow_sequence: bool = False) -> Element:
     """Look up a keyword, a ``gggg|eeee`` / ``gggg,eeee`` string or an int tag.
+
+    Parameters
+    ----------
+    key : str or int
+        The element to look up.
+    allow_sequence : bool
+        Accept SQ elements (written by a pydicom pass, not by SimpleITK).
 
     Raises
     ------
     MetadataError
-        For an unknown keyword or tag, a private tag, a sequence, or a binary
-        VR, none of which SimpleITK's metadata dictionary can carry as text.
+        For an unknown keyword or tag, a private tag, a binary VR, or a
+        sequence unless ``allow_sequence``.
     """
     if isinstance(key, int):
         tag = key
@@ -114,7 +121,7 @@ def resolve(key: str | int) -> Element:
     keyword = datadict.keyword_for_tag(tag)
     vr = datadict.dictionary_VR(tag).split(" or ")[0]
     element = Element(tag, keyword, vr, datadict.dictionary_VM(tag))
-    if vr == "SQ":
+    if vr == "SQ" and not allow_sequence:
         raise MetadataError(f"{element}: sequences cannot be given as metadata")
     if vr in _BINARY_UNSUPPORTED:
         raise MetadataError(f"{element}: binary VR {vr} cannot be given as metadata")
@@ -202,6 +209,8 @@ def _check_date(text: str, element: Element) -> None:
 
 def _check_one(text: str, element: Element) -> None:
     """Validate one value (no backslashes) against the element's VR."""
+    if text == "":
+        return  # an empty value is how a Type 2 element says "unknown"
     vr = element.vr
     limit = _MAX_LEN.get(vr)
     if vr == "PN":

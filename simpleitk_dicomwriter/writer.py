@@ -18,15 +18,18 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 import SimpleITK as sitk
-from pydicom.dataset import FileMetaDataset
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID
 
 from . import encoding as enc
 from .errors import InputError, OutputError, VerificationError
 from .geometry import Geometry, as_image
-from .iods import IODS
-from .metadata import SeriesHeader, series_header, slice_tags, validate_metadata
-from .tags import Value
+from .iods import IOD, IODS
+from .metadata import SeriesHeader, UserMetadata, series_header, slice_tags, validate_metadata
+from .sequences import add_sequences
+from .tags import Element, Value, format_value, resolve
+from .template import Template, load_template
 from .verify import VerificationReport, compare
 
 __all__ = ["WrittenSeries", "write_series"]
@@ -136,12 +139,54 @@ def _publish(staging: Path, output_dir: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def _inherited(template: Template | None, same_frame: bool) -> dict[Element, str]:
+    """Template elements the series takes, with a Series Number of its own."""
+    if template is None:
+        return {}
+    inherited = dict(template.study)
+    if same_frame:
+        inherited.update(template.frame)
+    if template.series_number is not None:
+        number = resolve("SeriesNumber")
+        # Scanners number derived series 1000 above their source; keep within IS.
+        inherited[number] = format_value(number, (template.series_number + 1000) % 2**31)
+    return inherited
+
+
+def _sequence_elements(
+    iod: IOD,
+    user: UserMetadata,
+    template: Template | None,
+    geometry: Geometry,
+    same_frame: bool,
+) -> tuple[dict[int, DicomSequence], list[dict[int, DicomSequence]] | None]:
+    """Sequences for every file, and Source Image Sequence for each slice."""
+    common = {resolve(k, allow_sequence=True).tag: DicomSequence() for k in iod.sequences}
+    common.update({element.tag: items for element, items in user.sequences.items()})
+    if template is None or not template.sources:
+        return common, None
+    source_tag = resolve("SourceImageSequence", allow_sequence=True).tag
+    per_file = []
+    count = geometry.size[2]
+    for k in range(count):
+        if same_frame:
+            source = template.nearest(geometry.position(k))
+        else:
+            source = template.sources[round(k * (len(template.sources) - 1) / max(count - 1, 1))]
+        item = Dataset()
+        item.ReferencedSOPClassUID = source.sop_class_uid if source else ""
+        item.ReferencedSOPInstanceUID = source.sop_instance_uid if source else ""
+        per_file.append({source_tag: DicomSequence([item])})
+    return common, per_file
+
+
 def _write_slices(
     staging: Path,
     voxels: npt.NDArray[np.generic],
     geometry: Geometry,
     header: SeriesHeader,
     encoding: enc.Encoding,
+    iod: IOD,
     progress: Progress | None,
 ) -> tuple[list[Path], float]:
     _prime_gdcm()
@@ -163,7 +208,7 @@ def _write_slices(
         plane.SetSpacing(spacing)
         for key, value in header.tags.items():
             plane.SetMetaData(key, value)
-        for key, value in slice_tags(geometry, k).items():
+        for key, value in slice_tags(iod, geometry, k).items():
             plane.SetMetaData(key, value)
         path = staging / f"{k + 1:0{width}d}.dcm"
         writer.SetFileName(str(path))
@@ -182,8 +227,9 @@ def write_series(
     output_dir: str | os.PathLike[str],
     *,
     modality: str = "CT",
-    metadata: Mapping[str, Value] | None = None,
+    metadata: Mapping[str, Value | object] | None = None,
     template: object | None = None,
+    same_frame_of_reference: bool = True,
     spacing: Sequence[float] | None = None,
     origin: Sequence[float] | None = None,
     direction: Sequence[float] | None = None,
@@ -200,12 +246,20 @@ def write_series(
         2-D or 3-D scalar image; an array is shaped (z, y, x) or (y, x).
     output_dir : path
         Directory to create; must be absent or empty unless ``overwrite``.
-    modality : {"CT", "MR", "OT"}
-        Selects the storage SOP class: CT Image, MR Image or Secondary Capture.
+    modality : {"CT", "MR", "PT", "OT"}
+        Selects the storage SOP class: CT Image, MR Image, PET Image or
+        Secondary Capture Image.
     metadata : mapping, optional
-        DICOM keyword or ``gggg|eeee`` -> value (a list for several values).
-    template : optional
-        Reserved for deriving the series from an existing study.
+        DICOM keyword or ``gggg|eeee`` -> value (a list for several values,
+        a list of dicts for a sequence). Wins over the template.
+    template : path, pydicom.Dataset or SimpleITK.Image, optional
+        The source this series derives from: a DICOM file, a directory of one
+        series, a dataset, or an image read from DICOM. The output joins its
+        study (patient and study attributes), and each slice references the
+        nearest template instance in Source Image Sequence.
+    same_frame_of_reference : bool
+        With a template, share its Frame of Reference UID (the output lies in
+        the same patient space). False gives the series a new one.
     spacing, origin, direction : sequence of float, optional
         Geometry of an ndarray in SimpleITK's (x, y, z) order.
     rescale : "auto" or (slope, intercept)
@@ -229,15 +283,18 @@ def write_series(
     iod = IODS.get(str(modality).upper())
     if iod is None:
         raise InputError(f"modality {modality!r} is not one of {', '.join(IODS)}")
-    if template is not None:
-        raise InputError("template= is not supported yet")
     voxels, geometry = as_image(image, spacing, origin, direction)
     user = validate_metadata(metadata)
+    source = load_template(template) if template is not None else None
     value_range = enc.scan(voxels)
     encoding = enc.choose(
         value_range, allow_8bit=iod.allow_8bit, zero_intercept=iod.zero_intercept, rescale=rescale
     )
-    header = series_header(iod, geometry, encoding, value_range, user)
+    header = series_header(
+        iod, geometry, encoding, value_range, user.values,
+        _inherited(source, same_frame_of_reference),
+    )  # fmt: skip
+    common, per_file = _sequence_elements(iod, user, source, geometry, same_frame_of_reference)
     output_dir = Path(output_dir).absolute()
     _prepare_output(output_dir, overwrite)
     try:
@@ -246,7 +303,8 @@ def write_series(
     except OSError as error:
         raise OutputError(f"cannot write in {output_dir.parent}: {error.strerror}") from error
     try:
-        files, max_error = _write_slices(staging, voxels, geometry, header, encoding, progress)
+        files, max_error = _write_slices(staging, voxels, geometry, header, encoding, iod, progress)
+        add_sequences(files, common, per_file)
         report = None
         if verify:
             report = compare(staging, voxels, geometry, encoding.bound,
