@@ -61,6 +61,7 @@ _COMPUTED = {
     "SourceImageSequence": "template=",
 }
 _UTF8 = "ISO_IR 192"
+_CHARSET = "0008|0005"  # Specific Character Set: only the writer sets it
 
 
 def new_uid() -> str:
@@ -206,7 +207,7 @@ def series_header(
     for element, value in user.items():
         tags[element.key] = value
     if not all(v.isascii() for v in tags.values()):
-        tags[resolve("SpecificCharacterSet").key] = _UTF8
+        tags[_CHARSET] = _UTF8
     return SeriesHeader(
         tags,
         tags[resolve("StudyInstanceUID").key],

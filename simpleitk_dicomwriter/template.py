@@ -35,6 +35,7 @@ _STUDY_KEYWORDS = (
     "ReferringPhysicianName", "StudyDescription",
 )  # fmt: skip
 _FRAME_KEYWORDS = ("FrameOfReferenceUID", "PositionReferenceIndicator")
+_SOURCE_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "ImagePositionPatient", "SeriesNumber")
 _NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
 
 
@@ -137,12 +138,11 @@ def _series_files(directory: Path) -> list[Dataset]:
 
 def _from_image(image: sitk.Image) -> Dataset:
     dataset = Dataset()
-    for key in image.GetMetaDataKeys():
-        try:
-            element = resolve(key)
-        except MetadataError:
-            continue  # private, binary and ITK-internal keys are not copied
-        dataset.add_new(element.tag, element.vr, image.GetMetaData(key).strip())
+    for keyword in (*_STUDY_KEYWORDS, *_FRAME_KEYWORDS, *_SOURCE_KEYWORDS):
+        element = resolve(keyword)
+        if image.HasMetaDataKey(element.key):
+            value = image.GetMetaData(element.key).strip()
+            dataset.add_new(element.tag, element.vr, value.split("\\") if "\\" in value else value)
     if "SOPInstanceUID" not in dataset and "StudyInstanceUID" not in dataset:
         raise MetadataError("template image carries no DICOM metadata (read it from DICOM)")
     return dataset

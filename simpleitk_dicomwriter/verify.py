@@ -132,6 +132,16 @@ def _close(a: npt.ArrayLike, b: npt.ArrayLike, tol: float) -> bool:
     return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=0, atol=tol))
 
 
+def _max_difference(values: npt.NDArray[np.generic], expected: npt.NDArray[np.generic]) -> float:
+    """Largest absolute difference, without float copies when integers match exactly."""
+    integers = np.issubdtype(values.dtype, np.integer) and np.issubdtype(
+        expected.dtype, np.integer
+    )
+    if (integers or values.dtype == expected.dtype) and np.array_equal(values, expected):
+        return 0.0
+    return float(np.max(np.abs(values.astype(np.float64) - expected.astype(np.float64))))
+
+
 def _compare_values(
     files: list[str],
     voxels: npt.NDArray[np.generic],
@@ -149,8 +159,7 @@ def _compare_values(
         if values.shape != expected.shape:
             problems.append(f"slice shape {values.shape[1:]} differs from {expected.shape[1:]}")
             return math.inf
-        error = float(np.max(np.abs(values.astype(np.float64) - expected.astype(np.float64))))
-        worst = max(worst, error)
+        worst = max(worst, _max_difference(values, expected))
         origin = chunk.GetOrigin()
         if not _close(origin, geometry.position(start), _POSITION_TOL):
             problems.append(
