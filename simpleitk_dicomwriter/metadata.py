@@ -62,6 +62,14 @@ _COMPUTED = {
 }
 _UTF8 = "ISO_IR 192"
 _CHARSET = "0008|0005"  # Specific Character Set: only the writer sets it
+_BODY_PART, _LATERALITY = "0018|0015", "0020|0060"
+# Body Part Examined terms of paired structures (PS3.16 CID 4031), as dciodvfy knows them.
+_PAIRED = frozenset(
+    "ACJOINT ADRENAL ANKLE ARM BREAST CALCANEUS CALF CLAVICLE EAR ELBOW EXTREMITY EYE FEMUR "
+    "FIBULA FINGER FOOT FOREARM HAND HIP HUMERUS KIDNEY KNEE LEG LOWRLIMB LUNG ORBIT OVARY "
+    "PAROTID PATELLA RADIUS SACROILIAC SCAPULA SHOULDER STERNOCLAVIC TESTIS THIGH THUMB TIBIA "
+    "TMJ TOE ULNA UPRLIMB WRIST ZYGOMA".split()
+)
 
 
 def new_uid() -> str:
@@ -206,6 +214,10 @@ def series_header(
         tags[element.key] = value
     for element, value in user.items():
         tags[element.key] = value
+    body_part = tags.get(_BODY_PART, "").strip()
+    if body_part and body_part not in _PAIRED and _LATERALITY not in {e.key for e in user}:
+        # Laterality (Type 2C) may only be present for a paired structure.
+        tags.pop(_LATERALITY, None)
     if not all(v.isascii() for v in tags.values()):
         tags[_CHARSET] = _UTF8
     return SeriesHeader(

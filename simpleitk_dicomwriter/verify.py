@@ -149,6 +149,7 @@ def _compare_values(
     tolerance: float,
     problems: list[str],
 ) -> float:
+    voxels = voxels.reshape(-1, *voxels.shape[-2:])  # a 2-D image is one slice
     worst = 0.0
     scale = float(np.max(np.abs([voxels.min(), voxels.max()]))) if voxels.size else 0.0
     # Decoding q * slope + intercept in floating point adds a few ulps.

@@ -112,9 +112,13 @@ def test_pet_rejects_nonzero_explicit_intercept(tmp_path: Path) -> None:
 def test_bad_sequence_item_is_metadata_error(tmp_path: Path) -> None:
     with pytest.raises(dw.MetadataError, match=r"\(0018,1074\) RadionuclideTotalDose"):
         dw.write_series(
-            _activity(), tmp_path / "pet", modality="PT",
-            metadata={"RadiopharmaceuticalInformationSequence": [{"RadionuclideTotalDose": "a lot"}]},
-        )  # fmt: skip
+            _activity(),
+            tmp_path / "pet",
+            modality="PT",
+            metadata={
+                "RadiopharmaceuticalInformationSequence": [{"RadionuclideTotalDose": "a lot"}]
+            },
+        )
     assert not (tmp_path / "pet").exists()
 
 

@@ -169,7 +169,7 @@ def test_truncated_template_is_metadata_error(tmp_path: Path, keep: float) -> No
     truncated = tmp_path / "cut.dcm"
     truncated.write_bytes(data[: int(len(data) * keep)])
     before = {p.name for p in tmp_path.iterdir()}
-    with pytest.raises(MetadataError, match="truncated|not a readable"):
+    with pytest.raises(MetadataError, match=r"truncated|not a readable"):
         dw.write_series(_volume(), tmp_path / "out", template=truncated)
     _assert_nothing_written(tmp_path, tmp_path / "out", before)
 
