@@ -27,6 +27,8 @@ _STORED = {
 }
 # Rows of pixels examined at once: bounds the temporaries of the range scan.
 _CHUNK_VOXELS = 1 << 22
+# Smallest positive slope: a subnormal range divided by 65535 underflows to 0.
+_TINY = math.ulp(0.0)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,9 @@ def scan(volume: npt.NDArray[np.generic]) -> ValueRange:
         raise InputError("the image is empty (no voxels)")
     dtype = volume.dtype
     if dtype == np.bool_:
-        flat_any = bool(volume.any())
-        return ValueRange(0.0, 1.0 if flat_any else 0.0, True, dtype)
+        # The minimum is 1 only when every voxel is set (it used to be 0 always).
+        low, high = float(volume.all()), float(volume.any())
+        return ValueRange(low, high, True, dtype)
     floating = np.issubdtype(dtype, np.floating)
     lows, highs, integral = [], [], True
     flat = volume.reshape(-1, volume.shape[-1]) if volume.ndim > 1 else volume.reshape(1, -1)
@@ -179,15 +182,26 @@ def choose(
     low, high = rng.minimum, rng.maximum
     if zero_intercept:
         if low >= 0:
-            slope = format_ds(max(high / 65535, 0.0), "up") if high > 0 else "1"
+            slope = format_ds(max(high / 65535, _TINY), "up") if high > 0 else "1"
             return _make("uint16", slope, "0")
-        slope = format_ds(max(high / 32767, -low / 32768), "up")
+        slope = format_ds(max(high / 32767, -low / 32768, _TINY), "up")
         return _make("int16", slope, "0")
     intercept = format_ds(low, "down")
     span = high - float(intercept)
+    if not math.isfinite(span):
+        # Beyond float64 (e.g. [-1e308, 1e308]): format_ds(inf) would fail and the
+        # slope search below would never end.
+        raise InputError(
+            f"the value range [{low:g}, {high:g}] is too wide to rescale: max - min "
+            "exceeds the float64 range; scale the data or give rescale=(slope, intercept)"
+        )
     if span == 0:
         return _make("uint16", "1", intercept)
-    slope = format_ds(span / 65535, "up")
+    if rng.integral and float(intercept) == low and span <= 65535:
+        # Integers beyond 16 bits but spanning at most 65535 values stay exact
+        # with slope 1 and the minimum as intercept.
+        return _make("uint16", "1", intercept)
+    slope = format_ds(max(span / 65535, _TINY), "up")
     # Rounding the slope up keeps the top value in range; guard the float maths too.
     while (high - float(intercept)) / float(slope) > 65535.49:
         slope = format_ds(math.nextafter(float(slope), math.inf), "up")
@@ -208,9 +222,13 @@ def _explicit(rng: ValueRange, rescale: tuple[float, float], zero_intercept: boo
     if zero_intercept and intercept_value != 0:
         raise InputError(f"(0028,1052) RescaleIntercept: {intercept_value!r}; this IOD requires 0")
     slope, intercept = format_ds(slope_value), format_ds(intercept_value)
-    q_low = round((rng.minimum - float(intercept)) / float(slope))
-    q_high = round((rng.maximum - float(intercept)) / float(slope))
-    stored = next((s for s in ("uint16", "int16") if _fits(s, q_low, q_high)), None)
+    q_low = (rng.minimum - float(intercept)) / float(slope)
+    q_high = (rng.maximum - float(intercept)) / float(slope)
+    stored = None
+    # An overflowing quotient is beyond 16 bits too (round(inf) would raise OverflowError).
+    if math.isfinite(q_low) and math.isfinite(q_high):
+        q_low, q_high = round(q_low), round(q_high)
+        stored = next((s for s in ("uint16", "int16") if _fits(s, q_low, q_high)), None)
     if stored is None:
         raise InputError(
             f"(0028,1053) RescaleSlope {slope} with (0028,1052) RescaleIntercept {intercept} "

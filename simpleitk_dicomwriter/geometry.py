@@ -134,8 +134,18 @@ def _check_geometry_values(spacing: Sequence[float], direction: Sequence[float],
         )
 
 
+def _floats(name: str, values: object) -> tuple[float, ...]:
+    """``values`` as a flat tuple of floats (a 3x3 direction matrix is flattened row-major)."""
+    try:
+        return tuple(np.asarray(values, dtype=np.float64).ravel().tolist())
+    except (TypeError, ValueError):
+        # Without this, float() of a nested list or a string escaped as a bare TypeError.
+        raise InputError(f"{name} must be a sequence of numbers, not {values!r}") from None
+
+
 def _check_array(array: npt.NDArray[np.generic]) -> None:
-    if array.dtype not in _DTYPES:
+    # Byte order does not matter: a big-endian float32 is still float32.
+    if array.dtype.newbyteorder("=") not in _DTYPES:
         raise InputError(
             f"dtype {array.dtype} is not supported; use bool, (u)int8/16/32/64 or float32/64"
         )
@@ -208,10 +218,10 @@ def as_image(
         )
     _check_array(image)
     dim = image.ndim
-    spacing_v = tuple(float(v) for v in spacing) if spacing is not None else (1.0,) * dim
-    origin_v = tuple(float(v) for v in origin) if origin is not None else (0.0,) * dim
+    spacing_v = _floats("spacing", spacing) if spacing is not None else (1.0,) * dim
+    origin_v = _floats("origin", origin) if origin is not None else (0.0,) * dim
     direction_v = (
-        tuple(float(v) for v in direction)
+        _floats("direction", direction)
         if direction is not None
         else tuple(np.eye(dim).ravel().tolist())
     )
@@ -234,4 +244,5 @@ def as_image(
         geometry.origin,
         geometry.direction,
     )
-    return np.ascontiguousarray(image), geometry
+    # Native byte order for the encoder and SimpleITK (no copy when it already is).
+    return np.ascontiguousarray(image, dtype=image.dtype.newbyteorder("=")), geometry

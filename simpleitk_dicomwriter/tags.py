@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import numbers
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
@@ -39,6 +40,11 @@ _DS_RE = re.compile(r"^[ ]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ ]*
 _IS_RE = re.compile(r"^[ ]*[+-]?[0-9]+[ ]*$")
 _AS_RE = re.compile(r"^[0-9]{3}[DWMY]$")
 _TM_RE = re.compile(r"^([01][0-9]|2[0-3])([0-5][0-9]([0-5][0-9](\.[0-9]{1,6})?)?)?$")
+# YYYY[MM[DD[HH[MM[SS[.F{1-6}]]]]]][&ZZXX] (PS3.5 table 6.2-1).
+_DT_RE = re.compile(
+    r"^[0-9]{4}((0[1-9]|1[0-2])((0[1-9]|[12][0-9]|3[01])(([01][0-9]|2[0-3])"
+    r"([0-5][0-9]([0-5][0-9](\.[0-9]{1,6})?)?)?)?)?)?([+-]([01][0-9])[0-5][0-9])?$"
+)
 
 # Maximum length in characters of one value, per VR (PS3.5 table 6.2-1).
 _MAX_LEN = {
@@ -109,7 +115,8 @@ def resolve(key: str | int, *, allow_sequence: bool = False) -> Element:
         if match:
             tag = int(match.group(1) + match.group(2), 16)
         else:
-            found = datadict.tag_for_keyword(key.strip())
+            # pydicom maps "" to an element without a keyword; "" is no keyword.
+            found = datadict.tag_for_keyword(key.strip()) if key.strip() else None
             if found is None:
                 raise MetadataError(f"{key!r} is not a DICOM keyword or a 'gggg|eeee' tag")
             tag = found
@@ -127,6 +134,10 @@ def resolve(key: str | int, *, allow_sequence: bool = False) -> Element:
         raise MetadataError(f"{element}: binary VR {vr} cannot be given as metadata")
     if (tag >> 16) in (0x0002, 0x7FE0) or tag == 0x00080005:
         raise MetadataError(f"{element} is set by the writer and cannot be given")
+    if vr == "NONE" or (tag >> 16) == 0x0000:
+        # Item delimiters (FFFE,xxxx) and command elements (0000,xxxx) never belong in a
+        # data set; written as text they would corrupt the file.
+        raise MetadataError(f"{element} is not a data set element and cannot be given")
     return element
 
 
@@ -252,33 +263,61 @@ def _check_one(text: str, element: Element) -> None:
     elif vr == "TM" and not _TM_RE.match(text):
         raise MetadataError(f"{element}: {text!r} is not a valid TM (HHMMSS.FFFFFF)")
     elif vr == "DT":
-        if len(text) < 4 or not text[:4].isdigit():
-            raise MetadataError(f"{element}: {text!r} is not a valid DT (YYYYMMDDHHMMSS.FFFFFF)")
+        # Checking only the year let '2020-01-01T10:00' through.
+        valid = bool(_DT_RE.match(text))
+        if valid and len(text) >= 8 and text[:8].isdigit():
+            try:
+                _dt.datetime.strptime(text[:8], "%Y%m%d")
+            except ValueError:
+                valid = False
+        if not valid:
+            raise MetadataError(
+                f"{element}: {text!r} is not a valid DT (YYYYMMDDHHMMSS.FFFFFF&ZZXX)"
+            )
     elif vr == "AS" and not _AS_RE.match(text):
         raise MetadataError(f"{element}: {text!r} is not a valid AS (nnnD, nnnW, nnnM or nnnY)")
     elif vr == "UI":
         validate_uid(text, element)
 
 
+def _date_text(value: _dt.date) -> str:
+    # Not strftime("%Y"): it does not zero-pad years before 1000 on every platform.
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
 def _to_text(value: Scalar | _dt.date | _dt.time, element: Element) -> str:
     vr = element.vr
     if isinstance(value, bool):
-        raise MetadataError(f"{element}: a bool is not a valid {vr} value")
+        raise MetadataError(f"{element}: {value!r} is a bool, not a valid {vr} value")
+    # NumPy scalars (np.int64, np.float32) are numbers too.
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        value = int(value)
+    elif isinstance(value, numbers.Real) and not isinstance(value, int | float):
+        value = float(value)
     if isinstance(value, _dt.datetime):
-        text = value.strftime("%Y%m%d%H%M%S.%f") if vr == "DT" else None
-        if vr == "DA":
-            text = value.strftime("%Y%m%d")
+        text = None
+        if vr == "DT":
+            # An aware datetime keeps its UTC offset (&ZZXX); dropping it shifts the instant.
+            text = _date_text(value) + value.strftime("%H%M%S.%f%z")
+        elif vr == "DA":
+            text = _date_text(value)
         elif vr == "TM":
             text = value.strftime("%H%M%S.%f")
     elif isinstance(value, _dt.date):
-        text = value.strftime("%Y%m%d") if vr in ("DA", "DT") else None
+        text = _date_text(value) if vr in ("DA", "DT") else None
     elif isinstance(value, _dt.time):
         text = value.strftime("%H%M%S.%f") if vr == "TM" else None
     elif isinstance(value, str):
         text = value
     elif isinstance(value, int | float):
         if vr == "DS":
-            text = format_ds(float(value))
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond the float range
+                number = math.inf
+            if not math.isfinite(number):
+                raise MetadataError(f"{element}: {value!r} is not a finite number, as DS needs")
+            text = format_ds(number)
         elif vr in _INT_RANGES:
             if isinstance(value, float) and not value.is_integer():
                 raise MetadataError(f"{element}: {value!r} is not an integer, as {vr} needs")
@@ -288,9 +327,14 @@ def _to_text(value: Scalar | _dt.date | _dt.time, element: Element) -> str:
         else:
             text = str(value)
     else:
-        raise MetadataError(f"{element}: unsupported value type {type(value).__name__}")
+        raise MetadataError(
+            f"{element}: {value!r} has the unsupported type {type(value).__name__}; give a "
+            "str, int, float, date or time"
+        )
     if text is None:
-        raise MetadataError(f"{element}: a {type(value).__name__} is not a valid {vr} value")
+        raise MetadataError(
+            f"{element}: {value!r} is a {type(value).__name__}, not a valid {vr} value"
+        )
     return text
 
 
@@ -324,14 +368,25 @@ def format_value(element: Element, value: Value) -> str:
     MetadataError
         Naming the element, the value and the rule it breaks.
     """
-    if isinstance(value, str | int | float | _dt.date | _dt.time):
-        values: list[Scalar | _dt.date | _dt.time] = [value]
+    values: list[Scalar | _dt.date | _dt.time]
+    if isinstance(value, str | int | float | _dt.date | _dt.time | numbers.Number):
+        values = [value]
     else:
-        values = list(value)
+        # None, bytes, a dict or any non-iterable raised TypeError or was silently
+        # turned into its items (bytes -> ints) before.
+        try:
+            if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+                raise TypeError
+            values = list(value)
+        except TypeError:
+            raise MetadataError(
+                f"{element}: {value!r} has the unsupported type {type(value).__name__}; give "
+                "a str, int, float, date or time, or a list of them"
+            ) from None
     texts = [_to_text(v, element) for v in values]
     if element.vr in _NO_MULTI_VRS:
         if len(texts) != 1:
-            raise MetadataError(f"{element}: {element.vr} holds exactly one value")
+            raise MetadataError(f"{element}: {value!r}: {element.vr} holds exactly one value")
         _check_one(texts[0], element)
         return texts[0]
     low, high = _multiplicity(element.vm)
@@ -346,8 +401,10 @@ def format_value(element: Element, value: Value) -> str:
     empty = count == 1 and texts[0] == ""
     if not empty and (count < low or (high is not None and count > high)):
         allowed = element.vm.replace("-n", " or more").replace("-", " to ")
-        raise MetadataError(f"{element}: {count} value(s) given; VM {allowed} required")
+        raise MetadataError(f"{element}: {value!r}: {count} value(s) given; VM {allowed} required")
     step = element.vm.rpartition("-")[2][:-1]
     if element.vm.endswith("n") and step.isdigit() and count % int(step) and not empty:
-        raise MetadataError(f"{element}: the number of values must be a multiple of {step}")
+        raise MetadataError(
+            f"{element}: {value!r}: the number of values must be a multiple of {step}"
+        )
     return "\\".join(texts)

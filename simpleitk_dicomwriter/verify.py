@@ -134,9 +134,7 @@ def _close(a: npt.ArrayLike, b: npt.ArrayLike, tol: float) -> bool:
 
 def _max_difference(values: npt.NDArray[np.generic], expected: npt.NDArray[np.generic]) -> float:
     """Largest absolute difference, without float copies when integers match exactly."""
-    integers = np.issubdtype(values.dtype, np.integer) and np.issubdtype(
-        expected.dtype, np.integer
-    )
+    integers = np.issubdtype(values.dtype, np.integer) and np.issubdtype(expected.dtype, np.integer)
     if (integers or values.dtype == expected.dtype) and np.array_equal(values, expected):
         return 0.0
     return float(np.max(np.abs(values.astype(np.float64) - expected.astype(np.float64))))
