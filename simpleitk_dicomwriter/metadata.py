@@ -42,6 +42,7 @@ _COMPUTED = {
     "ImageOrientationPatient": "direction= or the image's direction",
     "PixelSpacing": "spacing= or the image's spacing",
     "SliceLocation": "the geometry",
+    "SpacingBetweenSlices": "spacing= or the image's spacing",
     "Rows": "the image size",
     "Columns": "the image size",
     "NumberOfFrames": "nothing: the series is single-frame",

@@ -28,7 +28,7 @@ from .geometry import Geometry, as_image
 from .iods import IOD, IODS
 from .metadata import SeriesHeader, UserMetadata, series_header, slice_tags, validate_metadata
 from .sequences import add_sequences
-from .tags import Element, Value, format_value, resolve
+from .tags import Element, Value, format_ds, format_value, resolve
 from .template import Template, load_template
 from .verify import VerificationReport, compare
 
@@ -73,7 +73,6 @@ class WrittenSeries:
 
 
 _primed = False
-_THICKNESS = "0018|0050"
 
 
 def _prime_gdcm() -> None:
@@ -173,9 +172,10 @@ def _sequence_elements(
             source = template.nearest(geometry.position(k))
         else:
             source = template.sources[round(k * (len(template.sources) - 1) / max(count - 1, 1))]
+        assert source is not None  # template.sources is not empty
         item = Dataset()
-        item.ReferencedSOPClassUID = source.sop_class_uid if source else ""
-        item.ReferencedSOPInstanceUID = source.sop_instance_uid if source else ""
+        item.ReferencedSOPClassUID = source.sop_class_uid
+        item.ReferencedSOPInstanceUID = source.sop_instance_uid
         per_file.append({source_tag: DicomSequence([item])})
     return common, per_file
 
@@ -196,10 +196,12 @@ def _write_slices(
     planes = voxels.reshape(-1, *voxels.shape[-2:])
     count = planes.shape[0]
     width = max(4, len(str(count)))
-    # Each slice goes to GDCM as a one-slice volume so that it writes the slice
-    # spacing, not a default of 1, into Spacing Between Slices.
+    # GDCM writes Pixel Spacing and Spacing Between Slices from the image spacing;
+    # handing it the Decimal String values keeps the file equal to what is verified.
+    # Each slice is a one-slice volume so that GDCM takes the slice spacing, not 1.
     row, column = (float(v) for v in geometry.pixel_spacing.split("\\"))
-    spacing = (column, row, float(header.tags.get(_THICKNESS) or 1.0))
+    step = geometry.spacing[2]
+    spacing = (column, row, float(format_ds(step)) if step is not None else 1.0)
     files, worst = [], 0.0
     for k in range(count):
         pixels, error = enc.encode(planes[k], encoding)

@@ -475,3 +475,18 @@ def test_verify_false_writes_a_valid_series(tmp_path: Path) -> None:
     assert dciodvfy_errors(ws.files) == []
     pyd = pydicom_volume(ws.directory)
     assert float(np.max(np.abs(pyd.volume - array))) <= ws.rescale_slope / 2 + ULPS * 4000
+
+
+def test_slice_thickness_is_the_users_and_spacing_the_geometrys(tmp_path: Path) -> None:
+    """Thick slices at a finer spacing: Slice Thickness must not leak into the spacing."""
+    array = np.arange(4 * 6 * 7, dtype=np.int16).reshape(4, 6, 7)
+    ws = dw.write_series(
+        array, tmp_path / "out", spacing=(0.5, 0.5, 2.5), metadata={"SliceThickness": 5}
+    )
+    for f in ws.files:
+        ds = pydicom.dcmread(f)
+        assert float(ds.SliceThickness) == 5.0
+        assert float(ds.SpacingBetweenSlices) == 2.5
+    assert sitk_series(ws.directory).GetSpacing() == pytest.approx((0.5, 0.5, 2.5))
+    with pytest.raises(dw.MetadataError, match=r"\(0018,0088\) SpacingBetweenSlices"):
+        dw.write_series(array, tmp_path / "bad", metadata={"SpacingBetweenSlices": 1})
