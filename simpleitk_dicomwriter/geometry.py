@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -76,12 +77,18 @@ class Geometry:
             format_ds(float(v)) for v in (*self.direction[:, 0], *self.direction[:, 1])
         )
 
+    @cached_property
+    def written_spacing(self) -> tuple[float, float, float | None]:
+        """The spacing as the file states it: each value rounded to a Decimal String."""
+        x, y, z = self.spacing
+        return float(format_ds(x)), float(format_ds(y)), None if z is None else float(format_ds(z))
+
     @property
     def pixel_spacing(self) -> str:
         """Pixel Spacing: row spacing (between rows) then column spacing."""
         return f"{format_ds(self.spacing[1])}\\{format_ds(self.spacing[0])}"
 
-    @property
+    @cached_property
     def normal(self) -> npt.NDArray[np.float64]:
         """Unit normal of the slices, row x column (DICOM's slice-sorting axis)."""
         return np.cross(self.direction[:, 0], self.direction[:, 1])

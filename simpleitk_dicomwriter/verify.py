@@ -195,16 +195,17 @@ def compare(
     directory: str | os.PathLike[str],
     voxels: npt.NDArray[np.generic],
     geometry: Geometry,
-    tolerance: float,
+    tolerance: float | None,
     rescale: tuple[float, float] | None = None,
 ) -> VerificationReport:
     """Compare the series in ``directory`` with validated voxels and geometry.
 
+    ``tolerance`` None takes it from the series' own rescale (:func:`_tolerance`);
     ``rescale`` is the (slope, intercept) the files must carry, when known.
     """
     directory = Path(directory)
     problems: list[str] = []
-    report = VerificationReport(ok=False, tolerance=tolerance, directory=str(directory))
+    report = VerificationReport(ok=False, tolerance=tolerance or 0.0, directory=str(directory))
     if not directory.is_dir():
         report.problems = [f"{directory} is not a directory"]
         return report
@@ -214,6 +215,9 @@ def compare(
     if len(files) != depth:
         problems.append(f"{len(files)} files for {depth} slices")
     headers = _headers(files, problems)
+    if tolerance is None:
+        tolerance = _tolerance(headers[0]) if headers else 0.0
+        report.tolerance = tolerance
     report.series_instance_uid = _check_identifiers(headers, problems)
     if rescale is not None:
         for h in headers:
@@ -237,17 +241,11 @@ def compare(
     return report
 
 
-def _series_tolerance(directory: Path) -> float:
-    """Half the Rescale Slope of the series' first file; 0 for slope 1, intercept 0."""
-    for path in sorted(directory.iterdir()):
-        try:
-            header = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
-            continue
-        slope = float(header.get("RescaleSlope", 1) or 1)
-        intercept = float(header.get("RescaleIntercept", 0) or 0)
-        return 0.0 if slope == 1 and intercept.is_integer() else slope / 2
-    return 0.0
+def _tolerance(header: pydicom.Dataset) -> float:
+    """Half the Rescale Slope of a series' file; 0 for slope 1 and an integer intercept."""
+    slope = float(header.get("RescaleSlope", 1) or 1)
+    intercept = float(header.get("RescaleIntercept", 0) or 0)
+    return 0.0 if slope == 1 and intercept.is_integer() else slope / 2
 
 
 def verify_series(
@@ -280,9 +278,6 @@ def verify_series(
 
         reference = load_image(reference)
     voxels, geometry = as_image(reference)
-    directory = Path(series_dir)
-    if tolerance is None:
-        tolerance = _series_tolerance(directory) if directory.is_dir() else 0.0
-    elif not (math.isfinite(tolerance) and tolerance >= 0):
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise InputError(f"tolerance {tolerance!r} must be a non-negative number")
-    return compare(directory, voxels, geometry, tolerance)
+    return compare(series_dir, voxels, geometry, tolerance)

@@ -28,7 +28,7 @@ from .geometry import Geometry, as_image
 from .iods import IOD, IODS
 from .metadata import SeriesHeader, UserMetadata, series_header, slice_tags, validate_metadata
 from .sequences import add_sequences
-from .tags import Element, Value, format_ds, format_value, resolve
+from .tags import Element, Value, format_value, resolve
 from .template import Template, load_template
 from .verify import VerificationReport, compare
 
@@ -199,9 +199,8 @@ def _write_slices(
     # GDCM writes Pixel Spacing and Spacing Between Slices from the image spacing;
     # handing it the Decimal String values keeps the file equal to what is verified.
     # Each slice is a one-slice volume so that GDCM takes the slice spacing, not 1.
-    row, column = (float(v) for v in geometry.pixel_spacing.split("\\"))
-    step = geometry.spacing[2]
-    spacing = (column, row, float(format_ds(step)) if step is not None else 1.0)
+    column, row, step = geometry.written_spacing
+    spacing = (column, row, step if step is not None else 1.0)
     files, worst = [], 0.0
     for k in range(count):
         pixels, error = enc.encode(planes[k], encoding)
