@@ -91,7 +91,6 @@ __all__ = [
 ]
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parent
 
 SPACING = (0.7, 0.7, 1.25)
 FULL_SHAPE = (300, 512, 512)  # (z, y, x)
@@ -204,15 +203,9 @@ def write_raw(vol: Array, out_dir: str) -> None:
 
 
 def load_write_series() -> WriteSeries:
-    """Import ``simpleitk_dicomwriter.write_series``, falling back to the repository root."""
-    try:
-        from simpleitk_dicomwriter import write_series
-    except ImportError:
-        if str(REPO_ROOT) not in sys.path:
-            sys.path.insert(0, str(REPO_ROOT))
-        for name in [m for m in sys.modules if m.partition(".")[0] == "simpleitk_dicomwriter"]:
-            del sys.modules[name]
-        from simpleitk_dicomwriter import write_series
+    """Import the installed ``simpleitk_dicomwriter.write_series`` (``pip install .``)."""
+    from simpleitk_dicomwriter import write_series
+
     return cast(WriteSeries, write_series)
 
 
@@ -245,7 +238,7 @@ def _template_dataset() -> Any:
     import pydicom
     from pydicom.data import get_testdata_file
 
-    return pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    return pydicom.dcmread(str(get_testdata_file("CT_small.dcm")))
 
 
 def make_runners(methods: Sequence[str]) -> dict[str, Runner]:
@@ -646,8 +639,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         runners = make_runners(args.methods)
     except ImportError as exc:
         _log(
-            f"cannot import simpleitk_dicomwriter.write_series ({exc}); "
-            "use --methods example,raw to run the baselines only"
+            f"cannot import simpleitk_dicomwriter.write_series ({exc}); install the "
+            "package (pip install .) or use --methods example,raw for the baselines only"
         )
         return 2
 

@@ -21,7 +21,7 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 from pydicom.dataelem import RawDataElement
-from pydicom.pixels import apply_rescale
+from pydicom.pixels.processing import apply_rescale
 
 UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 
@@ -109,7 +109,7 @@ def pydicom_volume(directory: str | os.PathLike[str]) -> PydicomVolume:
     """Read every file of ``directory`` with pydicom, independently of SimpleITK."""
     files = sorted(p for p in Path(directory).iterdir() if p.is_file())
     assert files, f"{directory} holds no file"
-    datasets = [pydicom.dcmread(p) for p in files]
+    datasets: list[pydicom.Dataset] = [pydicom.dcmread(p) for p in files]
     first = datasets[0]
     iop = np.array([float(v) for v in first.ImageOrientationPatient])
     row, col = iop[:3], iop[3:]
@@ -159,7 +159,8 @@ def sitk_series(directory: str | os.PathLike[str]) -> sitk.Image:
     assert len(ids) == 1, f"expected one series in {directory}, found {ids}"
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(directory), ids[0]))
-    return reader.Execute()
+    image: sitk.Image = reader.Execute()
+    return image
 
 
 # --------------------------------------------------------------------------- geometry
@@ -171,7 +172,10 @@ def rotation(axis: Sequence[float], degrees: float) -> npt.NDArray[np.float64]:
     k = k / np.linalg.norm(k)
     theta = np.deg2rad(degrees)
     cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + np.sin(theta) * cross + (1 - np.cos(theta)) * cross @ cross
+    matrix: npt.NDArray[np.float64] = (
+        np.eye(3) + np.sin(theta) * cross + (1 - np.cos(theta)) * cross @ cross
+    )
+    return matrix
 
 
 def make_image(
@@ -210,7 +214,8 @@ def voxel_points(image: sitk.Image) -> npt.NDArray[np.float64]:
     size, spacing, origin, direction = geometry3(image)
     k, j, i = np.meshgrid(*(np.arange(n) for n in size[::-1]), indexing="ij")
     index = np.stack([i, j, k], axis=-1).astype(np.float64)
-    return origin + (index * spacing) @ direction.T
+    points: npt.NDArray[np.float64] = origin + (index * spacing) @ direction.T
+    return points
 
 
 def corner_points(image: sitk.Image) -> npt.NDArray[np.float64]:
@@ -306,3 +311,58 @@ def raw_ds_values(ds: pydicom.Dataset) -> list[tuple[str, str]]:
             text = bytes(data).decode("ascii").rstrip("\x00 ")
         found += [(f"{elem.tag} {elem.keyword}", value) for value in text.split("\\")]
     return found
+
+
+# --------------------------------------------------------------------------- Interfile
+
+_NUMBER_FORMAT = {"f": "float", "i": "signed integer", "u": "unsigned integer"}
+
+
+def write_interfile(
+    directory: Path,
+    array: npt.NDArray[np.generic],
+    *,
+    spacing: Sequence[float] | None = None,
+    origin: Sequence[float] | None = None,
+    offset: int = 0,
+    byte_order: str | None = "LITTLEENDIAN",
+    header_name: str = "image.hv",
+    data_name: str | None = None,
+    extra: str = "",
+) -> Path:
+    """Write ``array`` (z, y, x or y, x) as an Interfile header + raw data file.
+
+    The data are stored in the byte order named by ``byte_order`` (big endian
+    when ``None``, which is the 3.3 default and so omits the key), preceded by
+    ``offset`` junk bytes.
+    """
+    data_name = data_name or Path(header_name).stem + ".v"
+    data_path = Path(data_name) if Path(data_name).is_absolute() else directory / data_name
+    data_path.parent.mkdir(parents=True, exist_ok=True)
+    stored = array.dtype.newbyteorder("<" if byte_order == "LITTLEENDIAN" else ">")
+    junk = bytes((7 * i + 3) % 256 for i in range(offset))
+    data_path.write_bytes(junk + array.astype(stored).tobytes())
+
+    size = array.shape[::-1]
+    lines = [
+        "!INTERFILE  :=",
+        f"!name of data file := {data_name}",
+        "!GENERAL DATA :=",
+        f"!number format := {_NUMBER_FORMAT[array.dtype.kind]}",
+        f"!number of bytes per pixel := {array.dtype.itemsize}",
+        f"number of dimensions := {array.ndim}",
+    ]
+    if byte_order is not None:
+        lines.append(f"imagedata byte order := {byte_order}")
+    for axis, n in enumerate(size, start=1):
+        lines.append(f"!matrix size [{axis}] := {n}")
+        if spacing is not None:
+            lines.append(f"scaling factor (mm/pixel) [{axis}] := {spacing[axis - 1]!r}")
+        if origin is not None:
+            lines.append(f"first pixel offset (mm) [{axis}] := {origin[axis - 1]!r}")
+    lines.append(f"data offset in bytes[1] := {offset}")
+    lines.append(extra)
+    lines.append("!END OF INTERFILE :=")
+    header_path = directory / header_name
+    header_path.write_text("\n".join(lines) + "\n")
+    return header_path

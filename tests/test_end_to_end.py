@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,7 @@ from conftest import (
 )
 
 import simpleitk_dicomwriter as dw
+from simpleitk_dicomwriter.types import Modality
 
 SHAPE = (6, 16, 20)  # (z, y, x)
 ULPS = 8 * np.finfo(np.float64).eps
@@ -74,8 +76,10 @@ def sample(dtype: str, shape: tuple[int, ...] = SHAPE, seed: int = 0) -> npt.NDA
         "float64": (-1e3, 1e3),
     }[dtype]
     if dtype.startswith("float"):
-        return rng.uniform(low, high, shape).astype(dtype)
-    data = rng.integers(low, high, shape, endpoint=True).astype(dtype)
+        floats: npt.NDArray[np.generic] = rng.uniform(low, high, shape).astype(dtype)
+        return floats
+    data: npt.NDArray[np.generic] = rng.integers(int(low), int(high), shape, endpoint=True)
+    data = data.astype(dtype)
     data.flat[0], data.flat[-1] = low, high  # the extremes are always present
     return data
 
@@ -98,7 +102,7 @@ def input_image(array: npt.NDArray[np.generic], **geometry: object) -> sitk.Imag
 def check_series(
     ws: dw.WrittenSeries,
     array: npt.NDArray[np.generic],
-    modality: str,
+    modality: Modality,
     *,
     spacing: tuple[float, ...] | None = None,
     origin: tuple[float, ...] | None = None,
@@ -161,8 +165,8 @@ def check_series(
     _, in_spacing, in_origin, in_direction = geometry3(reference)
     for k, ds in enumerate(datasets):
         expected = in_origin + k * in_spacing[2] * in_direction[:, 2]
-        found = np.array([float(v) for v in ds.ImagePositionPatient])
-        np.testing.assert_allclose(found, expected, atol=1e-4, err_msg=f"IPP of file {k + 1}")
+        position = np.array([float(v) for v in ds.ImagePositionPatient])
+        np.testing.assert_allclose(position, expected, atol=1e-4, err_msg=f"IPP of file {k + 1}")
     iop = np.array([float(v) for v in first.ImageOrientationPatient])
     np.testing.assert_allclose(iop, in_direction[:, :2].T.ravel(), atol=1e-6)
 
@@ -217,9 +221,9 @@ MODALITY_DTYPES = [
 
 
 @pytest.mark.parametrize(("modality", "dtype"), MODALITY_DTYPES)
-def test_modality_and_dtype_round_trip(tmp_path: Path, modality: str, dtype: str) -> None:
+def test_modality_and_dtype_round_trip(tmp_path: Path, modality: Modality, dtype: str) -> None:
     array = sample(dtype)
-    geometry = {"spacing": (0.75, 0.8, 2.5), "origin": (-120.5, 33.25, 7.0)}
+    geometry: dict[str, Any] = {"spacing": (0.75, 0.8, 2.5), "origin": (-120.5, 33.25, 7.0)}
     ws = dw.write_series(array, tmp_path / "series", modality=modality, **geometry)
     check_series(ws, array, modality, **geometry)
     if np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
@@ -267,12 +271,15 @@ GEOMETRY_MODALITY_DTYPE = [("CT", "int16"), ("MR", "float32"), ("OT", "uint8")]
 @pytest.mark.parametrize(("modality", "dtype"), GEOMETRY_MODALITY_DTYPE)
 @pytest.mark.parametrize("case", list(GEOMETRIES))
 def test_geometry_round_trips_in_physical_space(
-    tmp_path: Path, case: str, modality: str, dtype: str
+    tmp_path: Path, case: str, modality: Modality, dtype: str
 ) -> None:
     params = dict(GEOMETRIES[case])
     shape = params.pop("shape", SHAPE)
     array = sample(dtype, shape)  # type: ignore[arg-type]
-    geometry = {k: tuple(float(x) for x in v) for k, v in params.items()}  # type: ignore[attr-defined]
+    geometry: dict[str, Any] = {
+        k: tuple(float(x) for x in v)  # type: ignore[attr-defined]
+        for k, v in params.items()
+    }
     ws = dw.write_series(array, tmp_path / "series", modality=modality, **geometry)
     pyd = check_series(ws, array, modality, **geometry)
     direction = np.array(geometry.get("direction", np.eye(array.ndim).ravel())).reshape(
@@ -317,9 +324,9 @@ FLOAT_CASES: dict[str, npt.NDArray[np.generic]] = {
 
 @pytest.mark.parametrize("modality", ["CT", "MR"])
 @pytest.mark.parametrize("case", list(FLOAT_CASES))
-def test_float_data_within_reported_bound(tmp_path: Path, case: str, modality: str) -> None:
+def test_float_data_within_reported_bound(tmp_path: Path, case: str, modality: Modality) -> None:
     array = FLOAT_CASES[case]
-    geometry = {"spacing": (2.5, 3.5, 4.5)} if case == "random_3x4x5" else {}
+    geometry: dict[str, Any] = {"spacing": (2.5, 3.5, 4.5)} if case == "random_3x4x5" else {}
     ws = dw.write_series(array, tmp_path / "series", modality=modality, **geometry)
     pyd = check_series(ws, array, modality, **geometry)
     # the true error, from the independent reader, is the reported one
@@ -453,7 +460,7 @@ def test_fixed_identifiers_and_dates_are_used(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("modality", ["CT", "MR", "OT"])
-def test_non_ascii_metadata_is_utf8(tmp_path: Path, modality: str) -> None:
+def test_non_ascii_metadata_is_utf8(tmp_path: Path, modality: Modality) -> None:
     array = sample("int16")
     metadata = {"PatientName": "Müller^Jürgen", "StudyDescription": "Étude 東京"}
     ws = dw.write_series(array, tmp_path / "s", modality=modality, metadata=metadata)
@@ -474,7 +481,9 @@ def test_verify_false_writes_a_valid_series(tmp_path: Path) -> None:
     assert len(ws.files) == SHAPE[0]
     assert dciodvfy_errors(ws.files) == []
     pyd = pydicom_volume(ws.directory)
-    assert float(np.max(np.abs(pyd.volume - array))) <= ws.rescale_slope / 2 + ULPS * 4000
+    assert float(np.max(np.abs(pyd.volume - array.astype(np.float64)))) <= (
+        ws.rescale_slope / 2 + ULPS * 4000
+    )
 
 
 def test_slice_thickness_is_the_users_and_spacing_the_geometrys(tmp_path: Path) -> None:

@@ -67,7 +67,6 @@ def run_variant(mode: str, series: str, out: Path) -> dict[str, object]:
     number = {"mr": 1, "ot": 2}[series]
     metadata = dict(METADATA, SeriesInstanceUID=f"{METADATA['SeriesInstanceUID']}.{number}")
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, mode, series, str(out), json.dumps(metadata)],
         capture_output=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,7 @@ from conftest import (
 )
 
 import simpleitk_dicomwriter as dw
+from simpleitk_dicomwriter.types import Modality
 
 SHAPE = (6, 16, 20)
 BAD_WORDS = re.compile(r"unstacked|missing|inconsistent|unable|error", re.IGNORECASE)
@@ -38,7 +40,7 @@ def _int16(seed: int) -> npt.NDArray[np.int16]:
     return np.random.default_rng(seed).integers(-1024, 3071, SHAPE).astype(np.int16)
 
 
-CASES: dict[str, tuple[str, npt.NDArray[np.generic], dict[str, tuple[float, ...]]]] = {
+CASES: dict[str, tuple[Modality, npt.NDArray[np.generic], dict[str, Any]]] = {
     "ct_int16_axial": ("CT", _int16(1), {"spacing": (0.7, 0.7, 2.5), "origin": (-7, 5, -30)}),
     "ct_float_oblique": (
         "CT",
@@ -113,7 +115,7 @@ def test_dcm2niix_stacks_one_volume_with_the_same_geometry(tmp_path: Path, case:
     assert nifti.GetDimension() == 3
     assert sorted(nifti.GetSize()) == sorted(array.shape)
 
-    reference = make_image(array, **geometry)  # type: ignore[arg-type]
+    reference = make_image(array, **geometry)
     assert_corners_match(nifti, reference, atol=1e-3)
     scale = float(np.max(np.abs(array)))
     # NIfTI holds scl_slope/scl_inter and the affine in float32

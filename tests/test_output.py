@@ -14,7 +14,7 @@ import pytest
 import SimpleITK as sitk
 
 import simpleitk_dicomwriter as dw
-import simpleitk_dicomwriter.writer as writer_module
+import simpleitk_dicomwriter.write as writer_module
 from simpleitk_dicomwriter import (
     DicomWriterError,
     InputError,
@@ -169,11 +169,25 @@ def test_verify_false_skips_verification(tmp_path: Path, monkeypatch: pytest.Mon
     assert len(os.listdir(tmp_path / "out")) == SHAPE[0]
 
 
-def test_existing_directory_failure_leaves_nothing_beside(tmp_path: Path) -> None:
+def test_existing_directory_failure_leaves_nothing_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine fails half-way through an overwrite: the old series stays, nothing beside."""
     out = tmp_path / "out"
     before = fill_old(out, count=2)
-    with pytest.raises(OutputError):
-        dw.write_series(volume(), out, modality="MR")
+    original = sitk.ImageFileWriter.Execute
+    calls = []
+
+    def execute(self: sitk.ImageFileWriter, *args: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("simulated failure")
+        return original(self, *args)
+
+    monkeypatch.setattr(sitk.ImageFileWriter, "Execute", execute)
+    with pytest.raises(OutputError, match="simulated failure"):
+        dw.write_series(volume(), out, modality="MR", overwrite=True)
+    assert len(calls) == 2
     assert os.listdir(tmp_path) == ["out"]
     assert snapshot(out) == before
 
@@ -278,7 +292,7 @@ INPUT_ERRORS: dict[str, Callable[[Path], object]] = {
     "origin_with_image": lambda out: dw.write_series(
         sitk.GetImageFromArray(volume()), out, origin=(0, 0, 0)
     ),
-    "unknown_modality": lambda out: dw.write_series(volume(), out, modality="XX"),
+    "unknown_modality": lambda out: dw.write_series(volume(), out, modality="XX"),  # type: ignore[arg-type]
 }
 
 

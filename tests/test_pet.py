@@ -8,10 +8,10 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from conftest import dcentvfy_errors, dciodvfy_errors, pydicom_volume, sitk_series
+from conftest import dcentvfy_errors, dciodvfy_errors, pydicom_volume, sitk_series, write_interfile
 
 import simpleitk_dicomwriter as dw
-from simpleitk_dicomwriter.inputs import load_image
+from simpleitk_dicomwriter.readers.images import load_image
 
 PET_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.128"
 
@@ -23,10 +23,10 @@ def _activity(shape: tuple[int, int, int] = (6, 12, 10), negative: bool = False)
     r2 = (z - centre[0]) ** 2 + (y - centre[1]) ** 2 + (x - centre[2]) ** 2
     volume = 5000.0 + 40000.0 * np.exp(-r2 / 6.0)
     noise = np.random.default_rng(3).normal(0, 300, shape)
-    volume = (volume + noise).astype(np.float32)
+    activity: np.ndarray = np.asarray(volume + noise, dtype=np.float32)
     if negative:  # OSEM/FBP reconstructions can undershoot below zero
-        volume -= 7000.0
-    return volume
+        activity -= 7000.0
+    return activity
 
 
 @pytest.mark.parametrize("negative", [False, True])
@@ -122,48 +122,19 @@ def test_bad_sequence_item_is_metadata_error(tmp_path: Path) -> None:
     assert not (tmp_path / "pet").exists()
 
 
-def write_interfile(
-    directory: Path,
-    volume: np.ndarray,
-    spacing: tuple[float, float, float],
-    big_endian: bool,
-    offset: int,
-) -> Path:
-    """An Interfile 3.3 pair as STIR writes it: a .hv header and raw data with an offset."""
-    kind = {"f": "float", "i": "signed integer", "u": "unsigned integer"}[volume.dtype.kind]
-    data = directory / "image.v"
-    order = ">" if big_endian else "<"
-    with data.open("wb") as stream:
-        stream.write(b"\x7f" * offset)
-        stream.write(volume.astype(volume.dtype.newbyteorder(order)).tobytes())
-    nz, ny, nx = volume.shape
-    header = directory / "image.hv"
-    header.write_text(
-        "!INTERFILE  :=\n"
-        f"name of data file := {data.name}\n"
-        "!GENERAL DATA :=\n"
-        f"data offset in bytes[1] := {offset}\n"
-        f"imagedata byte order := {'BIGENDIAN' if big_endian else 'LITTLEENDIAN'}\n"
-        "!type of data := PET\n"
-        f"!number format := {kind}\n"
-        f"!number of bytes per pixel := {volume.dtype.itemsize}\n"
-        "number of dimensions := 3\n"
-        f"matrix size [1] := {nx}\nmatrix size [2] := {ny}\nmatrix size [3] := {nz}\n"
-        f"scaling factor (mm/pixel) [1] := {spacing[0]}\n"
-        f"scaling factor (mm/pixel) [2] := {spacing[1]}\n"
-        f"scaling factor (mm/pixel) [3] := {spacing[2]}\n"
-        "!END OF INTERFILE :=\n"
-    )
-    return header
-
-
 @pytest.mark.parametrize("big_endian", [False, True])
 @pytest.mark.parametrize("dtype", ["float32", "int16"])
 def test_interfile_to_verified_pet_series(tmp_path: Path, big_endian: bool, dtype: str) -> None:
     volume = _activity()
     if dtype == "int16":
         volume = np.rint(volume / 10).astype(np.int16)
-    header = write_interfile(tmp_path, volume, (2.0, 2.5, 3.27), big_endian, offset=256)
+    header = write_interfile(
+        tmp_path,
+        volume,
+        spacing=(2.0, 2.5, 3.27),
+        byte_order="BIGENDIAN" if big_endian else "LITTLEENDIAN",
+        offset=256,
+    )
     image = load_image(header)
     assert isinstance(image, sitk.Image)
     ws = dw.write_series(image, tmp_path / "pet", modality="PT")

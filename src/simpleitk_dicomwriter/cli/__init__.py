@@ -1,0 +1,112 @@
+"""The ``dicomwriter`` command line: write, verify, info and preview.
+
+One module per command; :mod:`.render` decides how results look. Exit status:
+0 success, 1 the series does not verify, 2 bad usage or bad input. Errors the
+package anticipates (every :class:`DicomWriterError`, and ``OSError`` for
+unreadable or unwritable files) are reported as one ``error: ...`` line on
+stderr; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from .._version import __version__
+from ..errors import DicomWriterError, VerificationError
+from . import info, preview, render, verify, write
+
+__all__ = ["main"]
+
+_COMMANDS = (write, verify, info, preview)
+_handler: logging.Handler | None = None
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an error",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="log what is done on stderr (twice for debugging detail)",
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="log errors only"
+    )
+    parser = argparse.ArgumentParser(
+        prog="dicomwriter",
+        description="Write images as DICOM series that every reader reads back correctly, "
+        "verified by re-reading them.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in _COMMANDS:
+        command.add_parser(sub, [common])
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    verbose = getattr(args, "verbose", 0)
+    level = logging.WARNING
+    if getattr(args, "quiet", False):
+        level = logging.ERROR
+    elif verbose:
+        level = logging.INFO if verbose == 1 else logging.DEBUG
+    global _handler
+    package = logging.getLogger("simpleitk_dicomwriter")
+    package.setLevel(level)
+    # One handler, on the stderr of this call (main() may run several times in a process).
+    if _handler is not None:
+        package.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    package.addHandler(_handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        0 success, 1 the series does not verify, 2 bad usage or bad input.
+    """
+    args = _parser().parse_args(argv)
+    _configure_logging(args)
+    debug = getattr(args, "debug", False)
+    try:
+        status: int = args.run(args)
+        return status
+    except BrokenPipeError:
+        # The reader of stdout went away (``| head``): stop quietly, as Python's docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except VerificationError as error:
+        if debug:
+            raise
+        render.error_line(error)
+        return 1
+    except (DicomWriterError, OSError) as error:
+        if debug:
+            raise
+        render.error_line(error)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

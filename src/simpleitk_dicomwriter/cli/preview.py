@@ -1,0 +1,27 @@
+"""``dicomwriter preview``: a PNG quick look at a series."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..preview import write_preview
+
+__all__ = ["add_parser", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the preview PNG of ``args.series_dir``; 0 on success."""
+    width, height = write_preview(args.series_dir, args.output)
+    print(
+        f"wrote {args.output} ({width} x {height} pixels): axial, coronal / sagittal, coronal MIP"
+    )
+    return 0
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the ``preview`` command to the sub-parsers ``sub``."""
+    preview = sub.add_parser("preview", parents=parents, help="write a PNG quick look")
+    preview.add_argument("series_dir", metavar="SERIES_DIR")
+    preview.add_argument("output", metavar="OUTPUT.png")
+    preview.set_defaults(run=run)

@@ -1,0 +1,63 @@
+"""A derived series: what it inherits from its template, and which source each slice names.
+
+The series joins the template's study (patient and study attributes, and by
+default its frame of reference) with a Series Number 1000 above the
+template's, and each slice references the template instance it derives from
+in (0008,2112) SourceImageSequence.
+"""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+
+from ..pixels.geometry import Geometry
+from .elements import Element, resolve
+from .header import UserMetadata
+from .iods import IOD
+from .template import Template
+from .values import format_value
+
+__all__ = ["inherited", "sequence_elements"]
+
+
+def inherited(template: Template | None, same_frame: bool) -> dict[Element, str]:
+    """Template elements the series takes, with a Series Number of its own."""
+    if template is None:
+        return {}
+    inherited = dict(template.study)
+    if same_frame:
+        inherited.update(template.frame)
+    if template.series_number is not None:
+        number = resolve("SeriesNumber")
+        # Scanners number derived series 1000 above their source; keep within IS.
+        inherited[number] = format_value(number, (template.series_number + 1000) % 2**31)
+    return inherited
+
+
+def sequence_elements(
+    iod: IOD,
+    user: UserMetadata,
+    template: Template | None,
+    geometry: Geometry,
+    same_frame: bool,
+) -> tuple[dict[int, DicomSequence], list[dict[int, DicomSequence]] | None]:
+    """Sequences for every file, and Source Image Sequence for each slice."""
+    common = {resolve(k, allow_sequence=True).tag: DicomSequence() for k in iod.sequences}
+    common.update({element.tag: items for element, items in user.sequences.items()})
+    if template is None or not template.sources:
+        return common, None
+    source_tag = resolve("SourceImageSequence", allow_sequence=True).tag
+    per_file = []
+    count = geometry.size[2]
+    for k in range(count):
+        if same_frame:
+            source = template.nearest(geometry.position(k))
+        else:
+            source = template.sources[round(k * (len(template.sources) - 1) / max(count - 1, 1))]
+        assert source is not None  # template.sources is not empty
+        item = Dataset()
+        item.ReferencedSOPClassUID = source.sop_class_uid
+        item.ReferencedSOPInstanceUID = source.sop_instance_uid
+        per_file.append({source_tag: DicomSequence([item])})
+    return common, per_file

@@ -1,0 +1,131 @@
+"""Templates: the study a derived series joins, decided from its headers.
+
+The derived series takes the template's Patient and General Study modules
+(and, by default, its Frame of Reference), and references the template's
+instances it was derived from. Everything series- and instance-level is new;
+private tags are never copied. Reading a template from a file, a folder or a
+SimpleITK image is :mod:`simpleitk_dicomwriter.readers.template`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from pydicom.dataset import Dataset
+
+from ..errors import MetadataError
+from .elements import Element, element_text, resolve
+from .values import format_value
+
+__all__ = [
+    "FRAME_KEYWORDS",
+    "SOURCE_KEYWORDS",
+    "STUDY_KEYWORDS",
+    "Source",
+    "Template",
+    "template_from_headers",
+]
+
+# Patient (PS3.3 C.7.1.1) and General Study (C.7.2.1) attributes, plus Patient Study
+# (C.7.2.2) descriptors that belong to the patient's visit, not to one series.
+STUDY_KEYWORDS = (
+    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientBirthTime",
+    "PatientSex", "OtherPatientIDs", "OtherPatientNames", "EthnicGroup", "PatientComments",
+    "PatientAge", "PatientSize", "PatientWeight",
+    "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber",
+    "ReferringPhysicianName", "StudyDescription",
+)  # fmt: skip
+FRAME_KEYWORDS = ("FrameOfReferenceUID", "PositionReferenceIndicator")
+SOURCE_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "ImagePositionPatient", "SeriesNumber")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One template instance a derived slice can reference."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    position: npt.NDArray[np.float64] | None
+
+
+@dataclass(frozen=True)
+class Template:
+    """What a derived series takes from its template.
+
+    Attributes
+    ----------
+    study : dict
+        Element -> value of the Patient and General Study attributes.
+    frame : dict
+        Element -> value of the Frame of Reference attributes.
+    series_number : int or None
+        The template's Series Number, to choose a different one.
+    sources : list of Source
+        The template's instances, for Source Image Sequence.
+    """
+
+    study: dict[Element, str]
+    frame: dict[Element, str]
+    series_number: int | None
+    sources: list[Source] = field(default_factory=list)
+
+    def nearest(self, position: npt.NDArray[np.float64]) -> Source | None:
+        """The source instance closest to ``position`` (any, without positions)."""
+        if not self.sources:
+            return None
+        located = [s for s in self.sources if s.position is not None]
+        if not located:
+            return self.sources[0]
+        distances = [float(np.linalg.norm(s.position - position)) for s in located]  # type: ignore[operator]
+        return located[int(np.argmin(distances))]
+
+
+def _source(header: Dataset) -> Source | None:
+    if "SOPInstanceUID" not in header or "SOPClassUID" not in header:
+        return None
+    position = header.get("ImagePositionPatient")
+    return Source(
+        str(header.SOPClassUID),
+        str(header.SOPInstanceUID),
+        np.array([float(v) for v in position]) if position and len(position) == 3 else None,
+    )
+
+
+def _take(header: Dataset, keywords: tuple[str, ...]) -> dict[Element, str]:
+    taken: dict[Element, str] = {}
+    for keyword in keywords:
+        if keyword not in header:
+            continue
+        element = resolve(keyword)
+        text = element_text(header[keyword])
+        try:
+            taken[element] = format_value(element, text.split("\\") if "\\" in text else text)
+        except MetadataError as error:
+            raise MetadataError(
+                f"template value is invalid: {error}; override it with metadata="
+            ) from None
+    return taken
+
+
+def template_from_headers(headers: Sequence[Dataset]) -> Template:
+    """The template of a series, from the headers of its files (the first decides).
+
+    Raises
+    ------
+    MetadataError
+        When the first header has no Study Instance UID or a template value is
+        invalid.
+    """
+    first = headers[0]
+    if "StudyInstanceUID" not in first:
+        raise MetadataError("template has no (0020,000D) StudyInstanceUID")
+    number = first.get("SeriesNumber")
+    return Template(
+        study=_take(first, STUDY_KEYWORDS),
+        frame=_take(first, FRAME_KEYWORDS),
+        series_number=int(number) if number not in (None, "") else None,
+        sources=[s for s in map(_source, headers) if s is not None],
+    )

@@ -1,0 +1,4 @@
+"""The GDCM engine: priming its global state, the slice loop, the sequence pass.
+
+The only code that calls ``SimpleITK.ImageFileWriter``.
+"""

@@ -1,0 +1,1 @@
+"""Pixel arithmetic in NumPy only: geometry, rescale and quantisation, Decimal Strings."""

@@ -1,0 +1,1 @@
+"""Inputs from paths: SimpleITK formats, .npy, DICOM series and templates, Interfile, examples."""

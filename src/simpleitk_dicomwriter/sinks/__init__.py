@@ -1,0 +1,1 @@
+"""Where a finished series goes: a directory (atomic publish)."""
