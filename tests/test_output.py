@@ -462,3 +462,30 @@ def test_read_series_several_series_needs_a_choice(tmp_path: Path) -> None:
 def test_read_series_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         dw.read_series(tmp_path)
+
+
+def _raise_in_worker(kind: str) -> None:
+    report = VerificationReport(ok=False, problems=["0002.dcm: moved"], max_abs_error=1.5)
+    errors: dict[str, DicomWriterError] = {
+        "verification": VerificationError("does not round-trip", report),
+        "input": InputError("bad input"),
+        "metadata": MetadataError("(0010,0010) PatientName: bad"),
+        "output": OutputError("disk full"),
+    }
+    raise errors[kind]
+
+
+@pytest.mark.parametrize("kind", ["verification", "input", "metadata", "output"])
+def test_errors_come_back_from_a_worker_process_intact(kind: str) -> None:
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        error = pool.submit(_raise_in_worker, kind).exception(timeout=120)
+    assert isinstance(error, DicomWriterError)
+    assert type(error).__name__.lower().startswith(kind)
+    if isinstance(error, VerificationError):
+        assert str(error) == "does not round-trip"
+        assert error.report.problems == ["0002.dcm: moved"]
+        assert error.report.max_abs_error == 1.5
