@@ -46,6 +46,15 @@ def require_tool(name: str) -> str:
     return path
 
 
+def require_root() -> None:
+    """Mounting a tmpfs needs root: a failure in CI (which runs as root), a skip elsewhere."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        message = "this test mounts a tmpfs and needs root"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI runs as root)")
+        pytest.skip(message)
+
+
 def _run(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         list(args), capture_output=True, text=True, errors="replace", timeout=120, check=False

@@ -47,10 +47,13 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 
 def fill_old(directory: Path, count: int = 10) -> dict[str, bytes]:
+    """An old DICOM series of ``count`` files, named unlike the writer's, in ``directory``."""
+    scratch = directory.with_name(directory.name + "-scratch")
+    old = dw.write_series(volume(shape=(count, 4, 5)), scratch, durable=False)
     directory.mkdir(parents=True)
-    for i in range(count):
-        (directory / f"old_{i:02d}.dcm").write_bytes(f"old file {i}".encode())
-    (directory / "notes.txt").write_text("keep me unless overwritten")
+    for i, path in enumerate(old.files):
+        path.rename(directory / f"old_{i:02d}.dcm")
+    scratch.rmdir()
     return snapshot(directory)
 
 

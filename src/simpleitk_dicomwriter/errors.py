@@ -7,6 +7,7 @@ would expect for that kind of failure.
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,3 +47,28 @@ class VerificationError(DicomWriterError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+# errno -> what a user should read instead of "DICOM does not support this component type".
+_PLAIN = {
+    errno.ENOSPC: "the disk is full (no space left on the device)",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "the operation is not permitted",
+    errno.ENAMETOOLONG: "the file name is too long for the file system",
+    errno.ELOOP: "too many levels of symbolic links (a symlink loop?)",
+    errno.EBUSY: "the directory is busy (a mount point or in use)",
+    errno.ENOTDIR: "a component of the path is not a directory",
+    errno.ENOENT: "no such file or directory",
+    errno.EEXIST: "it already exists",
+    errno.EXDEV: "it is on another file system",
+    errno.EIO: "an input/output error (the device failed)",
+    errno.EMFILE: "too many open files",
+}
+
+
+def output_error(what: str, path: object, error: OSError) -> OutputError:
+    """An :class:`OutputError` saying what failed, where, and why in plain words."""
+    reason = _PLAIN.get(error.errno or 0) or error.strerror or str(error)
+    return OutputError(f"cannot {what} {path}: {reason}")

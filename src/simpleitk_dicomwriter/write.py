@@ -25,7 +25,7 @@ from .errors import InputError, VerificationError
 from .images import as_image
 from .pixels import rescale as enc
 from .readers.template import load_template
-from .sinks.directory import Staging
+from .sinks.directory import OutputTarget, resolve_output
 from .types import ImageInput, MetadataInput, Modality, PathInput, TemplateInput
 from .verify import VerificationReport, compare
 
@@ -99,6 +99,7 @@ def write_series(
     rescale: str | tuple[float, float] = "auto",
     overwrite: bool = False,
     verify: bool = True,
+    durable: bool = True,
     progress: Progress | None = None,
 ) -> WrittenSeries:
     """Write an image as a DICOM series, one file per slice.
@@ -108,7 +109,9 @@ def write_series(
     image : SimpleITK.Image or numpy.ndarray
         2-D or 3-D scalar image; an array is shaped (z, y, x) or (y, x).
     output_dir : path
-        Directory to create; must be absent or empty unless ``overwrite``.
+        Directory to create; must be absent or empty unless ``overwrite``. A
+        symbolic link is followed; an existing directory keeps its mode and owner.
+        Writers of one directory are serialised: a second one gets ``OutputError``.
     modality : {"CT", "MR", "PT", "OT"}
         Selects the storage SOP class: CT Image, MR Image, PET Image or
         Secondary Capture Image.
@@ -128,9 +131,14 @@ def write_series(
     rescale : "auto" or (slope, intercept)
         How values are stored; see :func:`simpleitk_dicomwriter.pixels.rescale.choose`.
     overwrite : bool
-        Replace a non-empty ``output_dir`` (the old files are all removed).
+        Replace the DICOM series in a non-empty ``output_dir``. A directory that
+        holds anything else (a non-DICOM file, a subfolder) is refused untouched.
     verify : bool
         Re-read the series and compare it with the input before publishing.
+    durable : bool
+        When the call returns, the files and directory entries are on stable
+        storage, and an overwritten series was removed only after that. False
+        skips the syncing (scratch output).
     progress : callable, optional
         Called as ``progress(slices_written, total)`` after each slice.
 
@@ -158,27 +166,33 @@ def write_series(
         inherited(source, same_frame_of_reference),
     )  # fmt: skip
     common, per_file = sequence_elements(iod, user, source, geometry, same_frame_of_reference)
-    output_dir = Path(output_dir).absolute()
-    with Staging(output_dir, overwrite) as staging:
+    target = resolve_output(output_dir)
+    # Reported as given (a symbolic link stays the user's name for the directory).
+    shown = Path(output_dir).absolute()
+    splice = bool(common) or per_file is not None
+    with OutputTarget(target, overwrite, durable) as out:
+        on_final = out.syncer.submit
         files, max_error = write_slices(
-            staging.directory, voxels, geometry, header, encoding, iod, progress
-        )
-        add_sequences(files, common, per_file)
+            out.staging, voxels, geometry, header, encoding, iod, progress,
+            on_final=None if splice else on_final,
+        )  # fmt: skip
+        if splice:
+            add_sequences(files, common, per_file, on_final=on_final)
         report = None
         if verify:
-            report = compare(staging.directory, voxels, geometry, encoding.bound,
+            report = compare(out.staging, voxels, geometry, encoding.bound,
                              (encoding.slope, encoding.intercept))  # fmt: skip
-            report.directory = str(output_dir)
+            report.directory = str(shown)
             if not report.ok:
                 raise VerificationError(
                     "the written series does not round-trip: " + "; ".join(report.problems),
                     report,
                 )
-        staging.publish()
-    _log.info("wrote %d files to %s", len(files), output_dir)
+        out.publish()
+    _log.info("wrote %d files to %s", len(files), shown)
     return WrittenSeries(
-        directory=output_dir,
-        files=tuple(output_dir / f.name for f in files),
+        directory=shown,
+        files=tuple(shown / f.name for f in files),
         study_instance_uid=header.study_instance_uid,
         series_instance_uid=header.series_instance_uid,
         frame_of_reference_uid=header.frame_of_reference_uid,

@@ -272,8 +272,15 @@ def test_non_empty_output(tmp_path: Path, npy: Path) -> None:
     line = assert_clean_error(run("write", npy, out))
     assert "--overwrite" in line
     assert (out / "keep.txt").read_text() == "precious"
+    # --overwrite replaces a DICOM series only: a note beside it is not ours to delete.
+    line = assert_clean_error(run("write", npy, out, "--overwrite"))
+    assert "keep.txt" in line and "not" in line
+    assert sorted(os.listdir(out)) == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    assert run("write", npy, out).returncode == 0
+    first = sorted(os.listdir(out))
     assert run("write", npy, out, "--overwrite").returncode == 0
-    assert not (out / "keep.txt").exists()
+    assert sorted(os.listdir(out)) == first
 
 
 def test_geometry_options_need_npy(tmp_path: Path, oblique_nifti: Path) -> None:

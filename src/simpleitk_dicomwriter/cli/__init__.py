@@ -10,9 +10,13 @@ stderr; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from types import FrameType
 
 from .._version import __version__
 from ..errors import DicomWriterError, VerificationError
@@ -22,6 +26,32 @@ __all__ = ["main"]
 
 _COMMANDS = (write, verify, info, preview)
 _handler: logging.Handler | None = None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: staging is removed, the old series kept."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """What ``timeout``, ``docker stop``, Slurm (SIGTERM) and a closed terminal (SIGHUP) send."""
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            previous[signum] = signal.signal(signum, _terminate)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args)
     debug = getattr(args, "debug", False)
     try:
-        status: int = args.run(args)
+        with _signals_as_interrupts():
+            status: int = args.run(args)
         return status
     except BrokenPipeError:
         # The reader of stdout went away (``| head``): stop quietly, as Python's docs advise.
@@ -107,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         render.error_line(error)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        signum = interrupt.signum if isinstance(interrupt, Terminated) else signal.SIGINT
+        print(f"interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from ..errors import VerificationError
 from ..readers.example import EXAMPLE_PREFIX
-from ..sinks.directory import check_output
+from ..sinks.directory import check_output, resolve_output
 from ..write import write_series
 from . import render
 from .inputs import add_geometry_options, geometry_options, load, metadata_value, parse_set
@@ -27,7 +26,7 @@ _DESCRIPTION = (
 def run(args: argparse.Namespace) -> int:
     """Write ``args.input`` to ``args.output_dir``; 0 on success."""
     # Checked before a possibly long read; the writer checks again before it writes.
-    check_output(Path(args.output_dir).absolute(), args.overwrite, hint="--overwrite")
+    check_output(resolve_output(args.output_dir), args.overwrite, hint="--overwrite")
     image, metadata = load(args.input)
     geometry = geometry_options(args, image, "INPUT")
     user: dict[str, Any] = dict(metadata)

@@ -6,6 +6,7 @@ and its own position, number and instance UID.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,19 @@ __all__ = ["Progress", "slice_names", "write_slices"]
 Progress = Callable[[int, int], None]
 
 
+def _why_gdcm_failed(directory: Path, error: RuntimeError, needed: int) -> str:
+    """GDCM reports a full disk as "DICOM does not support this component type": say why."""
+    try:
+        status = os.statvfs(directory)
+    except OSError:
+        return sitk_reason(error)
+    if status.f_bavail * status.f_frsize < needed:
+        return f"the disk is full ({status.f_bavail * status.f_frsize} bytes free)"
+    if status.f_files and status.f_favail == 0:
+        return "the file system has no free inodes left"
+    return sitk_reason(error)
+
+
 def slice_names(count: int) -> list[str]:
     """File names that sort in slice order: ``0001.dcm`` ... (wider past 9999)."""
     width = max(4, len(str(count)))
@@ -41,8 +55,12 @@ def write_slices(
     encoding: rescale.Encoding,
     iod: IOD,
     progress: Progress | None,
+    on_final: Callable[[Path], None] | None = None,
 ) -> tuple[list[Path], float]:
     """Write one file per slice into ``staging``.
+
+    ``on_final(path)`` is called for each file as soon as it is written, when no
+    later pass changes it (to start syncing it while the next slices are written).
 
     Returns
     -------
@@ -77,8 +95,11 @@ def write_slices(
         try:
             writer.Execute(plane)
         except RuntimeError as error:
-            raise OutputError(f"writing {path.name} failed: {sitk_reason(error)}") from error
+            reason = _why_gdcm_failed(staging, error, 2 * pixels.nbytes + (64 << 10))
+            raise OutputError(f"writing {path.name} failed: {reason}") from error
         files.append(path)
+        if on_final is not None:
+            on_final(path)
         if progress is not None:
             progress(k + 1, count)
     return files, worst

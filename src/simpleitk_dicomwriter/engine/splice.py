@@ -9,7 +9,7 @@ header parse and a file write, not a decode.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ImplicitVRLittleEndian
 
 from ..dicom.elements import label
-from ..errors import MetadataError
+from ..errors import MetadataError, output_error
 
 __all__ = ["add_sequences"]
 
@@ -83,6 +83,7 @@ def add_sequences(
     files: Sequence[Path],
     common: Mapping[int, DicomSequence],
     per_file: Sequence[Mapping[int, DicomSequence]] | None = None,
+    on_final: Callable[[Path], None] | None = None,
 ) -> None:
     """Insert sequence elements into written files, keeping their pixel bytes.
 
@@ -94,10 +95,17 @@ def add_sequences(
         Elements every file receives.
     per_file : sequence of mappings, optional
         Elements for each file, aligned with ``files``.
+    on_final : callable, optional
+        Called with each file once it is final.
     """
     for index, path in enumerate(files):
         elements: dict[int, Any] = dict(common)
         if per_file is not None:
             elements.update(per_file[index])
         if elements:
-            _rewrite(path, elements)
+            try:
+                _rewrite(path, elements)
+            except OSError as error:
+                raise output_error("add the sequences to", path, error) from error
+        if on_final is not None:
+            on_final(path)

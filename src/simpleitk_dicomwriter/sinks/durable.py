@@ -1,0 +1,87 @@
+"""Durability: files and directory entries on stable storage before a series is published.
+
+Files are fsynced by a background thread as soon as each is final, so the
+flushing overlaps with writing the next slices and with verification; the
+directory entries are synced when the series is published.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import output_error
+
+__all__ = ["Syncer", "fsync_directory"]
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the entries of ``directory`` (creations, renames) durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        raise output_error("sync", directory, error) from error
+    finally:
+        os.close(fd)
+
+
+class Syncer:
+    """fsync files in a background thread; a no-op when ``enabled`` is False.
+
+    Use as a context manager; :meth:`wait` returns when every submitted file is
+    on stable storage and raises the first failure as an :class:`OutputError`.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._queue: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._failure: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if enabled:
+            self._thread = threading.Thread(target=self._run, name="dicomwriter-fsync", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while (path := self._queue.get()) is not None:
+            if self._failure is not None:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as error:
+                self._failure = output_error("sync", path, error)
+
+    def submit(self, path: Path) -> None:
+        """Queue ``path``, whose content is final, for syncing."""
+        if self.enabled:
+            self._queue.put(path)
+
+    def wait(self) -> None:
+        """Block until every submitted file is synced."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._failure is not None:
+            raise self._failure
+
+    def __enter__(self) -> Syncer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
