@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pydicom
 import SimpleITK as sitk
 
+from .dicom.consistency import DIRECTION_TOL, HEADER_KEYWORDS, POSITION_TOL, check_files
 from .errors import InputError
 from .images import as_image
 from .pixels.geometry import Geometry
@@ -31,12 +32,9 @@ from .types import ImageInput, PathInput
 __all__ = ["VerificationReport", "verify_series"]
 
 _CHUNK = 32
-_POSITION_TOL = 1e-4  # mm: DS rounding of positions is far below this
-_DIRECTION_TOL = 1e-6
 _HEADER_TAGS = [
     "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID",
-    "ImagePositionPatient", "ImageOrientationPatient", "RescaleSlope", "RescaleIntercept",
-    "Rows", "Columns", "InstanceNumber",
+    "InstanceNumber", *HEADER_KEYWORDS,
 ]  # fmt: skip
 
 
@@ -152,7 +150,7 @@ def _compare_values(
             return math.inf
         worst = max(worst, _max_difference(values, expected))
         origin = chunk.GetOrigin()
-        if not _close(origin, geometry.position(start), _POSITION_TOL):
+        if not _close(origin, geometry.position(start), POSITION_TOL):
             problems.append(
                 f"slice {start + 1}: read-back origin {origin} differs from "
                 f"{tuple(geometry.position(start).tolist())}"
@@ -172,11 +170,11 @@ def _compare_geometry(image: sitk.Image, geometry: Geometry, problems: list[str]
     if geometry.spacing[2] is not None and image.GetSize()[2] > 1:
         expected_spacing.append(geometry.spacing[2])
     n = len(expected_spacing)
-    if not _close(spacing[:n], expected_spacing, _POSITION_TOL):
+    if not _close(spacing[:n], expected_spacing, POSITION_TOL):
         problems.append(f"spacing {spacing[:n]} differs from {tuple(expected_spacing)}")
     direction = np.array(image.GetDirection()).reshape(3, 3)
     columns = 3 if n == 3 else 2
-    if not _close(direction[:, :columns], geometry.direction[:, :columns], _DIRECTION_TOL):
+    if not _close(direction[:, :columns], geometry.direction[:, :columns], DIRECTION_TOL):
         problems.append(
             f"direction {direction.ravel().tolist()} differs from "
             f"{geometry.direction.ravel().tolist()}"
@@ -212,12 +210,7 @@ def compare(
         tolerance = _tolerance(headers[0]) if headers else 0.0
         report.tolerance = tolerance
     report.series_instance_uid = _check_identifiers(headers, problems)
-    if rescale is not None:
-        for h in headers:
-            found = (float(h.get("RescaleSlope", 1)), float(h.get("RescaleIntercept", 0)))
-            if found != rescale:
-                problems.append(f"rescale (slope, intercept) {found} differs from {rescale}")
-                break
+    problems += check_files({p.name: h for p, h in scan.headers.items()}, geometry, rescale)
     if headers and not scan.others and report.series_instance_uid is not None:
         ordered = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(
             str(directory), report.series_instance_uid
@@ -246,6 +239,9 @@ def verify_series(
     reference: ImageInput | PathInput,
     *,
     tolerance: float | None = None,
+    spacing: Sequence[float] | None = None,
+    origin: Sequence[float] | None = None,
+    direction: Sequence[float] | None = None,
 ) -> VerificationReport:
     """Check that a DICOM series holds the reference image.
 
@@ -254,21 +250,26 @@ def verify_series(
     series_dir : path
         Directory holding exactly one series.
     reference : SimpleITK.Image, ndarray or path
-        The expected image; an ndarray has spacing 1, origin 0 and the
-        identity direction; a path is read like the command line's INPUT.
+        The expected image; a path is read like the command line's INPUT.
     tolerance : float, optional
         Largest accepted absolute value difference. By default half the
         series' Rescale Slope, or 0 (exact) for stored integers.
+    spacing, origin, direction : sequence of float, optional
+        The geometry of an ndarray reference, in SimpleITK's (x, y, z) order
+        (as for :func:`~simpleitk_dicomwriter.write_series`); by default
+        spacing 1, origin 0 and the identity.
 
     Returns
     -------
     VerificationReport
         ``ok`` is False and ``problems`` says why when the series differs in
-        values, spacing, origin, direction, file count or identifiers.
+        values, spacing, origin, direction, file count or identifiers, or when
+        any one file's position, orientation, spacing, size, pixel description
+        or rescale is not the series' (the line names the file).
     """
     if isinstance(reference, str | os.PathLike):
         reference = load_image(reference)
-    voxels, geometry = as_image(reference)
+    voxels, geometry = as_image(reference, spacing, origin, direction)
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise InputError(f"tolerance {tolerance!r} must be a non-negative number")
     return compare(series_dir, voxels, geometry, tolerance)
