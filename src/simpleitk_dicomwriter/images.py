@@ -28,6 +28,36 @@ def sitk_reason(error: BaseException) -> str:
     return lines[-1] if lines else "unknown error"
 
 
+_LABEL_MAPS = {
+    sitk.sitkLabelUInt8,
+    sitk.sitkLabelUInt16,
+    sitk.sitkLabelUInt32,
+    sitk.sitkLabelUInt64,
+}
+_COMPLEX = {sitk.sitkComplexFloat32, sitk.sitkComplexFloat64}
+
+
+def _scalar_pixels(image: sitk.Image) -> sitk.Image:
+    """A label map as its label image; complex pixels refused.
+
+    Asking a label map for its pixels aborts the process (SIGABRT in ITK), so
+    the pixel type is looked at before anything else.
+    """
+    pixel = image.GetPixelID()
+    if pixel in _LABEL_MAPS:
+        try:
+            label: sitk.Image = sitk.LabelMapToLabel(image)
+            return label
+        except RuntimeError as error:
+            raise InputError(f"the label map cannot be converted ({sitk_reason(error)})") from None
+    if pixel in _COMPLEX or pixel == sitk.sitkUnknown:
+        raise InputError(
+            f"pixel type {image.GetPixelIDTypeAsString()} (a complex dtype) cannot be written; "
+            "DICOM images are real-valued (take the magnitude or the real part first)"
+        )
+    return image
+
+
 def geometry_of(image: sitk.Image) -> Geometry:
     """The geometry of a validated 2-D or 3-D SimpleITK image."""
     return Geometry.from_parts(
@@ -63,6 +93,8 @@ def as_image(
         For anything DICOM or this package cannot write.
     """
     if isinstance(image, sitk.Image):
+        original = image
+        image = _scalar_pixels(image)
         if spacing is not None or origin is not None or direction is not None:
             raise InputError(
                 "spacing, origin and direction are given only with an ndarray; a "
@@ -75,7 +107,10 @@ def as_image(
             )
         if image.GetDimension() not in (2, 3):
             raise InputError(f"the image is {image.GetDimension()}-D; expected 2-D or 3-D")
-        voxels = sitk.GetArrayViewFromImage(image)
+        # A view keeps no reference to its image: copy from a converted one, which
+        # nothing else keeps alive.
+        view = image is original
+        voxels = sitk.GetArrayViewFromImage(image) if view else sitk.GetArrayFromImage(image)
         check_array(voxels)
         check_geometry_values(image.GetSpacing(), image.GetDirection(), image.GetDimension())
         if not all(np.isfinite(image.GetOrigin())):

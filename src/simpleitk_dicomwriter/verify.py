@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,14 @@ import numpy.typing as npt
 import pydicom
 import SimpleITK as sitk
 
-from .dicom.consistency import DIRECTION_TOL, HEADER_KEYWORDS, POSITION_TOL, check_files
+from .dicom.consistency import (
+    DIRECTION_TOL,
+    HEADER_KEYWORDS,
+    POSITION_TOL,
+    check_files,
+    check_values,
+)
+from .dicom.elements import Element
 from .errors import InputError
 from .images import as_image
 from .pixels.geometry import Geometry
@@ -34,7 +41,7 @@ __all__ = ["VerificationReport", "verify_series"]
 _CHUNK = 32
 _HEADER_TAGS = [
     "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID",
-    "InstanceNumber", *HEADER_KEYWORDS,
+    "InstanceNumber", "SpecificCharacterSet", *HEADER_KEYWORDS,
 ]  # fmt: skip
 
 
@@ -111,10 +118,34 @@ def _check_identifiers(headers: list[pydicom.Dataset], problems: list[str]) -> s
     return series[0] if series else None
 
 
-def _chunks(files: list[str]) -> Iterator[tuple[int, sitk.Image]]:
+def _one_row_stack(files: list[str]) -> sitk.Image:
+    """Slices of one row, read one by one.
+
+    ImageSeriesReader takes a 1-row slice for a 1-D image and stacks the
+    files along y; reading each file keeps the geometry the files state.
+    """
+    slices = [sitk.ReadImage(f) for f in files]
+    array = np.concatenate([sitk.GetArrayViewFromImage(s) for s in slices])
+    stack = sitk.GetImageFromArray(array)
+    first = slices[0]
+    step = first.GetSpacing()[2]
+    if len(slices) > 1:
+        normal = np.array(first.GetDirection()).reshape(3, 3)[:, 2]
+        step = float(np.dot(np.subtract(slices[1].GetOrigin(), first.GetOrigin()), normal))
+    stack.SetSpacing((*first.GetSpacing()[:2], abs(step) or 1.0))
+    stack.SetOrigin(first.GetOrigin())
+    stack.SetDirection(first.GetDirection())
+    return stack
+
+
+def _chunks(files: list[str], rows: int) -> Iterator[tuple[int, sitk.Image]]:
     reader = sitk.ImageSeriesReader()
     for start in range(0, len(files), _CHUNK):
-        reader.SetFileNames(files[start : start + _CHUNK])
+        chunk = files[start : start + _CHUNK]
+        if rows == 1:
+            yield start, _one_row_stack(chunk)
+            continue
+        reader.SetFileNames(chunk)
         yield start, reader.Execute()
 
 
@@ -142,7 +173,7 @@ def _compare_values(
     scale = float(np.max(np.abs([voxels.min(), voxels.max()]))) if voxels.size else 0.0
     # Decoding q * slope + intercept in floating point adds a few ulps.
     allowed = tolerance + 8 * np.finfo(np.float64).eps * max(scale, 1.0)
-    for start, chunk in _chunks(files):
+    for start, chunk in _chunks(files, geometry.size[1]):
         values = sitk.GetArrayViewFromImage(chunk).reshape(-1, *voxels.shape[-2:])
         expected = voxels[start : start + values.shape[0]].reshape(values.shape)
         if values.shape != expected.shape:
@@ -187,11 +218,14 @@ def compare(
     geometry: Geometry,
     tolerance: float | None,
     rescale: tuple[float, float] | None = None,
+    expected: Mapping[Element, str] | None = None,
 ) -> VerificationReport:
     """Compare the series in ``directory`` with validated voxels and geometry.
 
     ``tolerance`` None takes it from the series' own rescale (:func:`_tolerance`);
-    ``rescale`` is the (slope, intercept) the files must carry, when known.
+    ``rescale`` is the (slope, intercept) the files must carry, when known;
+    ``expected`` the element values every file must hold (the user's and the
+    template's).
     """
     directory = Path(directory)
     problems: list[str] = []
@@ -199,7 +233,8 @@ def compare(
     if not directory.is_dir():
         report.problems = [f"{directory} is not a directory"]
         return report
-    scan = scan_headers(directory, specific_tags=_HEADER_TAGS)
+    wanted = [*_HEADER_TAGS, *(e.keyword for e in expected or {})]
+    scan = scan_headers(directory, specific_tags=wanted)
     report.files = scan.count
     depth = 1 if voxels.ndim == 2 else voxels.shape[0]
     if scan.count != depth:
@@ -210,7 +245,9 @@ def compare(
         tolerance = _tolerance(headers[0]) if headers else 0.0
         report.tolerance = tolerance
     report.series_instance_uid = _check_identifiers(headers, problems)
-    problems += check_files({p.name: h for p, h in scan.headers.items()}, geometry, rescale)
+    named = {p.name: h for p, h in scan.headers.items()}
+    problems += check_files(named, geometry, rescale)
+    problems += check_values(named, expected or {})
     if headers and not scan.others and report.series_instance_uid is not None:
         ordered = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(
             str(directory), report.series_instance_uid

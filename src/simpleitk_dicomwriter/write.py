@@ -16,11 +16,11 @@ from typing import Any
 
 from pydicom.uid import UID
 
-from .dicom.derived import inherited, sequence_elements
+from .dicom.derived import inherited, splice_elements
 from .dicom.header import series_header, validate_metadata
 from .dicom.iods import IODS
 from .engine.slices import Progress, write_slices
-from .engine.splice import add_sequences
+from .engine.splice import add_elements
 from .errors import InputError, VerificationError
 from .images import as_image
 from .pixels import rescale as enc
@@ -155,17 +155,17 @@ def write_series(
     if iod is None:
         raise InputError(f"modality {modality!r} is not one of {', '.join(IODS)}")
     voxels, geometry = as_image(image, spacing, origin, direction)
-    user = validate_metadata(metadata)
+    user = validate_metadata(metadata, iod)
     source = load_template(template) if template is not None else None
     value_range = enc.scan(voxels)
     encoding = enc.choose(
         value_range, allow_8bit=iod.allow_8bit, zero_intercept=iod.zero_intercept, rescale=rescale
     )
-    header = series_header(
-        iod, geometry, encoding, value_range, user.values,
-        inherited(source, same_frame_of_reference),
-    )  # fmt: skip
-    common, per_file = sequence_elements(iod, user, source, geometry, same_frame_of_reference)
+    carried = inherited(source, same_frame_of_reference)
+    header = series_header(iod, geometry, encoding, value_range, user.values, carried)
+    common, per_file = splice_elements(
+        iod, user, source, geometry, same_frame_of_reference, encoding.signed
+    )
     target = resolve_output(output_dir)
     # Reported as given (a symbolic link stays the user's name for the directory).
     shown = Path(output_dir).absolute()
@@ -177,11 +177,12 @@ def write_series(
             on_final=None if splice else on_final,
         )  # fmt: skip
         if splice:
-            add_sequences(files, common, per_file, on_final=on_final)
+            add_elements(files, common, per_file, on_final=on_final)
         report = None
         if verify:
             report = compare(out.staging, voxels, geometry, encoding.bound,
-                             (encoding.slope, encoding.intercept))  # fmt: skip
+                             (encoding.slope, encoding.intercept),
+                             {**carried, **user.values})  # fmt: skip
             report.directory = str(shown)
             if not report.ok:
                 raise VerificationError(

@@ -256,7 +256,9 @@ def test_numpy_scalars() -> None:
 def test_ui() -> None:
     uid = "1.2.840.10008.5.1.4.1.1.2"
     accepts("SOPClassUID", uid, uid)
-    accepts("SOPClassUID", "0.0", "0.0")
+    accepts("SOPClassUID", "0.1", "0.1")
+    rejects("SOPClassUID", "0.0", "every component is 0")  # dciodvfy: nothing but zeros
+    rejects("SOPClassUID", "3.1", "first component")
     accepts("SOPClassUID", "", "")
     long_uid = "1." + "2" * 62
     assert len(long_uid) == 64

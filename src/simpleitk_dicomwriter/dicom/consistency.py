@@ -1,11 +1,12 @@
-"""Per-file header checks: does every file of a series describe its slice?
+"""Per-file header checks: does every file describe its slice and hold what was given?
 
 Values read back through SimpleITK prove little about the headers of files
 other than the first (a reader takes geometry and pixel description from one
 file). These checks read each file's header: its Image Position against the
 position of the slice it claims to be, and its orientation, spacing, size,
-pixel description and rescale against the series. Every problem line names
-the file.
+pixel description and rescale against the series; and every value the user
+or the template gave, read back with pydicom, against what was given (so a
+GDCM quirk can never pass silently). Every problem line names the file.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import pydicom
+from pydicom.multival import MultiValue
 
 from ..pixels.geometry import Geometry
-from .elements import label
+from .elements import Element, element_text, label
+from .values import typed_value
 
-__all__ = ["DIRECTION_TOL", "HEADER_KEYWORDS", "POSITION_TOL", "check_files"]
+__all__ = ["DIRECTION_TOL", "HEADER_KEYWORDS", "POSITION_TOL", "check_files", "check_values"]
 
 POSITION_TOL = 1e-4  # mm: DS rounding of positions is far below this
 DIRECTION_TOL = 1e-6
@@ -134,4 +137,53 @@ def check_files(
         problems += [
             f"{n}: {label(keyword)} {found[n]!r} differs from the series' {shown}" for n in wrong
         ]
+    return problems
+
+
+def _normalised(vr: str, value: object) -> list[object]:
+    """A value as a list, in the form two equal values of ``vr`` share."""
+    if value is None or value == "":
+        return []
+    items = list(value) if isinstance(value, list | tuple | MultiValue) else [value]
+    if vr == "FL":
+        return [float(np.float32(v)) for v in items]  # type: ignore[arg-type]
+    if vr in ("FD", "DS"):
+        return [float(v) for v in items]  # type: ignore[arg-type]
+    if vr in ("US", "SS", "UL", "SL", "IS"):
+        return [int(v) for v in items]  # type: ignore[arg-type]
+    # Trailing spaces pad a value to even length; leading ones count only in free text.
+    return [str(v).rstrip(" ") if vr in ("LT", "ST", "UT") else str(v).strip(" ") for v in items]
+
+
+def check_values(
+    headers: Mapping[str, pydicom.Dataset], expected: Mapping[Element, str]
+) -> list[str]:
+    """Problems where a file does not hold a value the user or the template gave.
+
+    Parameters
+    ----------
+    headers : mapping
+        File name -> header holding at least the ``expected`` elements.
+    expected : mapping
+        Element -> its validated text (see
+        :func:`~simpleitk_dicomwriter.dicom.values.format_value`).
+    """
+    problems = []
+    for element, text in expected.items():
+        for name, header in headers.items():
+            found = header.get(element.tag)
+            if found is None:
+                problems.append(f"{name}: {element} is missing; {text!r} was given")
+                continue
+            try:
+                same = _normalised(found.VR, found.value) == _normalised(
+                    found.VR, typed_value(found.VR, text)
+                )
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                problems.append(
+                    f"{name}: {element} reads back as {element_text(found)!r}, not {text!r}"
+                )
+                break  # one file is enough to name a writer's mistake
     return problems

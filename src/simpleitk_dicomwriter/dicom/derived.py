@@ -8,6 +8,7 @@ in (0008,2112) SourceImageSequence.
 
 from __future__ import annotations
 
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
@@ -18,7 +19,7 @@ from .iods import IOD
 from .template import Template
 from .values import format_value
 
-__all__ = ["inherited", "sequence_elements"]
+__all__ = ["inherited", "splice_elements"]
 
 
 def inherited(template: Template | None, same_frame: bool) -> dict[Element, str]:
@@ -35,16 +36,21 @@ def inherited(template: Template | None, same_frame: bool) -> dict[Element, str]
     return inherited
 
 
-def sequence_elements(
+def splice_elements(
     iod: IOD,
     user: UserMetadata,
     template: Template | None,
     geometry: Geometry,
     same_frame: bool,
-) -> tuple[dict[int, DicomSequence], list[dict[int, DicomSequence]] | None]:
-    """Sequences for every file, and Source Image Sequence for each slice."""
-    common = {resolve(k, allow_sequence=True).tag: DicomSequence() for k in iod.sequences}
-    common.update({element.tag: items for element, items in user.sequences.items()})
+    signed: bool,
+) -> tuple[dict[int, DataElement], list[dict[int, DataElement]] | None]:
+    """What the splice pass writes: the IOD's empty sequences and the user's
+    elements in every file, and Source Image Sequence for each slice."""
+    common = {
+        tag: DataElement(tag, "SQ", DicomSequence())
+        for tag in (resolve(k, allow_sequence=True).tag for k in iod.sequences)
+    }
+    common.update(user.elements(signed))
     if template is None or not template.sources:
         return common, None
     source_tag = resolve("SourceImageSequence", allow_sequence=True).tag
@@ -59,5 +65,5 @@ def sequence_elements(
         item = Dataset()
         item.ReferencedSOPClassUID = source.sop_class_uid
         item.ReferencedSOPInstanceUID = source.sop_instance_uid
-        per_file.append({source_tag: DicomSequence([item])})
+        per_file.append({source_tag: DataElement(source_tag, "SQ", DicomSequence([item]))})
     return common, per_file

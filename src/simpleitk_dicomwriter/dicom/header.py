@@ -12,6 +12,8 @@ import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydicom import datadict
+from pydicom.dataelem import DataElement
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import generate_uid
 
@@ -20,9 +22,9 @@ from ..pixels.ds import format_ds
 from ..pixels.geometry import Geometry, patient_orientation
 from ..pixels.rescale import Encoding, ValueRange
 from .elements import Element, resolve
-from .iods import IOD
+from .iods import IOD, TYPE1
 from .sequences import build_sequence
-from .values import Value, format_value
+from .values import Value, format_value, typed_value
 
 __all__ = [
     "SeriesHeader",
@@ -64,6 +66,8 @@ _COMPUTED = {
     "SourceImageSequence": "template=",
 }
 _UTF8 = "ISO_IR 192"
+# Identifiers GDCM generates when its dictionary lacks them: these it is given.
+_GDCM_OWNED = frozenset({"StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"})
 _CHARSET = "0008|0005"  # Specific Character Set: only the writer sets it
 _BODY_PART, _LATERALITY = "0018|0015", "0020|0060"
 # Body Part Examined terms of paired structures (PS3.16 CID 4031), as dciodvfy knows them.
@@ -95,13 +99,48 @@ class SeriesHeader:
 
 @dataclass(frozen=True)
 class UserMetadata:
-    """Validated user metadata: text elements for GDCM, sequences for pydicom."""
+    """Validated user metadata: each value as text, and the sequences.
+
+    Both are written by the splice pass (:meth:`elements`), not by GDCM.
+    """
 
     values: dict[Element, str]
     sequences: dict[Element, DicomSequence]
 
+    def elements(self, signed: bool) -> dict[int, DataElement]:
+        """The pydicom elements to splice into every file.
 
-def validate_metadata(metadata: Mapping[str, Value | object] | None) -> UserMetadata:
+        An element whose VR is "US or SS" (Pixel Padding Value and its kin) takes
+        the stored pixels' signedness, ``signed``; its value must fit that VR.
+
+        Raises
+        ------
+        MetadataError
+            When such a value does not fit the VR the pixels give it.
+        """
+        found: dict[int, DataElement] = {}
+        for element, text in self.values.items():
+            if element.keyword in _GDCM_OWNED:
+                continue
+            vr = element.vr
+            if _signed_by_pixels(element):
+                vr = "SS" if signed else "US"
+                format_value(Element(element.tag, element.keyword, vr, element.vm),
+                             text.split("\\"))  # fmt: skip
+            found[element.tag] = DataElement(element.tag, vr, typed_value(vr, text))
+        for element, items in self.sequences.items():
+            found[element.tag] = DataElement(element.tag, "SQ", items)
+        return found
+
+
+def _signed_by_pixels(element: Element) -> bool:
+    """Whether the element is "US or SS", its VR given by Pixel Representation."""
+    return element.vr == "US" and "SS" in datadict.dictionary_VR(element.tag).split(" or ")
+
+
+def validate_metadata(
+    metadata: Mapping[str, Value | object] | None, iod: IOD | None = None
+) -> UserMetadata:
     """Resolve and validate user metadata before anything is written.
 
     A sequence element is given as a list of dicts (keyword -> value).
@@ -109,11 +148,22 @@ def validate_metadata(metadata: Mapping[str, Value | object] | None) -> UserMeta
     Raises
     ------
     MetadataError
-        For an unknown keyword or tag, a computed element, or an invalid value.
+        For an unknown keyword or tag, a computed element, an invalid value, an
+        empty value of a Type 1 attribute of ``iod``, or a Study Instance UID
+        equal to the Series Instance UID.
     """
     values: dict[Element, str] = {}
     sequences: dict[Element, DicomSequence] = {}
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise MetadataError(
+            f"metadata must be a mapping of DICOM keyword to value, not {type(metadata).__name__}"
+        )
     for key, value in (metadata or {}).items():
+        if isinstance(key, bool) or not isinstance(key, str | int):
+            raise MetadataError(
+                f"metadata key {key!r} is a {type(key).__name__}; give a DICOM keyword or a "
+                "'gggg|eeee' tag as a str"
+            )
         element = resolve(key, allow_sequence=True)
         if element.keyword in _COMPUTED:
             raise MetadataError(
@@ -121,8 +171,26 @@ def validate_metadata(metadata: Mapping[str, Value | object] | None) -> UserMeta
             )
         if element.vr == "SQ":
             sequences[element] = build_sequence(element, value)
-        else:
-            values[element] = format_value(element, value)  # type: ignore[arg-type]
+            continue
+        # "US or SS" elements are checked once the pixels' signedness is known.
+        checked = (
+            Element(element.tag, element.keyword, "SL", element.vm)
+            if _signed_by_pixels(element)
+            else element
+        )
+        text = format_value(checked, value)  # type: ignore[arg-type]
+        if iod is not None and text == "" and element.keyword in TYPE1[iod.modality]:
+            raise MetadataError(
+                f"{element}: an empty value; it is Type 1 in the {iod.modality} IOD and must "
+                "have a value (leave it out and the writer sets one)"
+            )
+        values[element] = text
+    uids = {e.keyword: t for e, t in values.items() if e.keyword in _GDCM_OWNED}
+    if "StudyInstanceUID" in uids and uids["StudyInstanceUID"] == uids.get("SeriesInstanceUID"):
+        raise MetadataError(
+            f"{resolve('SeriesInstanceUID')}: {uids['SeriesInstanceUID']!r} equals the "
+            f"{resolve('StudyInstanceUID')}; a series needs a UID of its own"
+        )
     return UserMetadata(values, sequences)
 
 
@@ -218,14 +286,20 @@ def series_header(
         _put(tags, "WindowWidth", window[1])
     for element, value in (inherited or {}).items():
         tags[element.key] = value
-    for element, value in user.items():
-        tags[element.key] = value
-    body_part = tags.get(_BODY_PART, "").strip()
-    if body_part and body_part not in _PAIRED and _LATERALITY not in {e.key for e in user}:
+    given = {element.key: value for element, value in user.items()}
+    body_part = given.get(_BODY_PART, tags.get(_BODY_PART, "")).strip()
+    if body_part and body_part not in _PAIRED and _LATERALITY not in given:
         # Laterality (Type 2C) may only be present for a paired structure.
         tags.pop(_LATERALITY, None)
-    if not all(v.isascii() for v in tags.values()):
+    if not all(v.isascii() for v in (*tags.values(), *given.values())):
         tags[_CHARSET] = _UTF8
+    # The user's values are spliced in by pydicom; GDCM keeps only the identifiers,
+    # which it would otherwise invent.
+    for element, value in user.items():
+        if element.keyword in _GDCM_OWNED:
+            tags[element.key] = value
+        else:
+            tags.pop(element.key, None)
     return SeriesHeader(
         tags,
         tags[resolve("StudyInstanceUID").key],

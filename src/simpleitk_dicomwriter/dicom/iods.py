@@ -20,7 +20,7 @@ from pydicom.uid import (
 
 from .._version import __version__
 
-__all__ = ["IOD", "IODS", "MODALITIES"]
+__all__ = ["IOD", "IODS", "MODALITIES", "TYPE1"]
 
 _COMMON: dict[str, str] = {
     # Patient (PS3.3 C.7.1.1)
@@ -125,3 +125,22 @@ IODS: dict[str, IOD] = {
 }  # fmt: skip
 
 MODALITIES = tuple(IODS)
+
+# Type 1 attributes a user may set (the rest the writer computes): an empty value
+# would make the file invalid, so it is refused.
+_TYPE1_COMMON = ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID", "ImageType")
+TYPE1: dict[str, frozenset[str]] = {
+    "CT": frozenset(_TYPE1_COMMON),
+    "MR": frozenset((*_TYPE1_COMMON, "ScanningSequence", "SequenceVariant")),
+    "PT": frozenset(
+        (
+            *_TYPE1_COMMON,
+            "Units",
+            "CountsSource",
+            "SeriesType",
+            "DecayCorrection",
+            "FrameReferenceTime",
+        )
+    ),
+    "OT": frozenset((*_TYPE1_COMMON, "ConversionType")),
+}

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 
 from ..errors import MetadataError
-from .elements import Element, element_text, resolve
+from .elements import Element, element_text, label, resolve
 from .values import format_value
 
 __all__ = [
@@ -87,11 +87,29 @@ def _source(header: Dataset) -> Source | None:
     if "SOPInstanceUID" not in header or "SOPClassUID" not in header:
         return None
     position = header.get("ImagePositionPatient")
-    return Source(
-        str(header.SOPClassUID),
-        str(header.SOPInstanceUID),
-        np.array([float(v) for v in position]) if position and len(position) == 3 else None,
-    )
+    located = None
+    if position and len(position) == 3:
+        try:
+            located = np.array([float(v) for v in position])
+        except (TypeError, ValueError):
+            text = element_text(header["ImagePositionPatient"])
+            raise MetadataError(
+                f"template: {label('ImagePositionPatient')} {text!r} is not three decimal numbers"
+            ) from None
+    return Source(str(header.SOPClassUID), str(header.SOPInstanceUID), located)
+
+
+def _series_number(header: Dataset) -> int | None:
+    number = header.get("SeriesNumber")
+    if number in (None, ""):
+        return None
+    try:
+        return int(number)
+    except (TypeError, ValueError):
+        raise MetadataError(
+            f"template: {label('SeriesNumber')} {element_text(header['SeriesNumber'])!r} is not "
+            "a valid IS (an integer); override it with metadata="
+        ) from None
 
 
 def _take(header: Dataset, keywords: tuple[str, ...]) -> dict[Element, str]:
@@ -122,10 +140,9 @@ def template_from_headers(headers: Sequence[Dataset]) -> Template:
     first = headers[0]
     if "StudyInstanceUID" not in first:
         raise MetadataError("template has no (0020,000D) StudyInstanceUID")
-    number = first.get("SeriesNumber")
     return Template(
         study=_take(first, STUDY_KEYWORDS),
         frame=_take(first, FRAME_KEYWORDS),
-        series_number=int(number) if number not in (None, "") else None,
+        series_number=_series_number(first),
         sources=[s for s in map(_source, headers) if s is not None],
     )

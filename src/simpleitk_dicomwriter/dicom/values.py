@@ -22,7 +22,7 @@ from ..errors import MetadataError
 from ..pixels.ds import format_ds
 from .elements import SINGLE_VALUED_VRS, Element
 
-__all__ = ["Scalar", "Value", "format_value", "is_ascii", "validate_uid"]
+__all__ = ["Scalar", "Value", "format_value", "is_ascii", "typed_value", "validate_uid"]
 
 Scalar = str | int | float
 Value = Scalar | Sequence[Scalar] | _dt.date | _dt.time
@@ -56,6 +56,10 @@ _INT_RANGES = {"US": (0, 2**16 - 1), "SS": (-(2**15), 2**15 - 1),
                "UL": (0, 2**32 - 1), "SL": (-(2**31), 2**31 - 1),
                "IS": (-(2**31), 2**31 - 1)}  # fmt: skip
 _INT_RE = re.compile(r"^[ ]*[+-]?[0-9]+[ ]*$")
+# The control characters free text (LT, ST, UT) may hold (PS3.5 6.1.3); ESC is the
+# character set's, not the user's.
+_TEXT_CONTROLS = "\t\n\f\r"
+_BINARY_NUMBERS = {"US": int, "SS": int, "UL": int, "SL": int, "FL": float, "FD": float}
 
 
 def _pydicom_accepts(vr: str, text: str) -> bool:
@@ -73,6 +77,13 @@ def validate_uid(uid: str, element: Element | str = "UID") -> str:
     """Return ``uid`` if it is a valid DICOM UID, else raise :class:`MetadataError`."""
     if not isinstance(uid, str) or not uid or not _pydicom_accepts("UI", uid):
         raise MetadataError(f"{element}: {uid!r} is not a valid UI ({_RULES['UI']})")
+    components = uid.split(".")
+    if int(components[0]) > 2 or all(c == "0" for c in components):
+        # An ISO OID (PS3.5 9.1) starts with arc 0, 1 or 2 and is never all zeros.
+        raise MetadataError(
+            f"{element}: {uid!r} is not a valid UI (the first component is 0, 1 or 2, and not "
+            "every component is 0)"
+        )
     return uid
 
 
@@ -93,8 +104,10 @@ def _check_one(text: str, element: Element) -> None:
     vr = element.vr
     if vr not in _TEXT_VRS and not text.isascii():
         raise MetadataError(f"{element}: {text!r} has non-ASCII characters, not allowed in {vr}")
-    if any(ord(c) < 32 for c in text) and vr not in ("LT", "ST", "UT"):
-        raise MetadataError(f"{element}: {text!r} has control characters, not allowed in {vr}")
+    allowed = _TEXT_CONTROLS if vr in ("LT", "ST", "UT") else ""
+    if any((ord(c) < 32 or c == "\x7f") and c not in allowed for c in text):
+        rule = "only TAB, LF, FF and CR are" if allowed else "none is"
+        raise MetadataError(f"{element}: {text!r} has control characters; {rule} allowed in {vr}")
     if vr == "UI":
         validate_uid(text, element)
         return
@@ -163,7 +176,19 @@ def _to_text(value: Scalar | _dt.date | _dt.time, element: Element) -> str:
     elif isinstance(value, _dt.time):
         text = value.strftime("%H%M%S.%f") if vr == "TM" else None
     elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise MetadataError(
+                f"{element}: {value!r} is not valid Unicode text ({error.reason} at "
+                f"position {error.start}); it cannot be encoded in any character set"
+            ) from None
         text = value
+    elif vr == "UI":
+        raise MetadataError(
+            f"{element}: {value!r} is a {type(value).__name__}; a UID is given as a str "
+            "(digits and dots)"
+        )
     elif isinstance(value, int | float):
         if vr == "DS":
             try:
@@ -263,3 +288,18 @@ def format_value(element: Element, value: Value) -> str:
             f"{element}: {value!r}: the number of values must be a multiple of {step}"
         )
     return "\\".join(texts)
+
+
+def typed_value(vr: str, text: str) -> object:
+    """A validated text value (see :func:`format_value`) as pydicom holds it for ``vr``.
+
+    Binary numbers become ints or floats, several values a list; text stays text.
+    """
+    if text == "":
+        return None
+    values = [text] if vr in SINGLE_VALUED_VRS else text.split("\\")
+    convert = _BINARY_NUMBERS.get(vr)
+    if convert is not None:
+        numbers_ = [convert(v) for v in values]
+        return numbers_[0] if len(numbers_) == 1 else numbers_
+    return values[0] if len(values) == 1 else values

@@ -1,8 +1,11 @@
-"""The sequence pass: splice sequence elements into files GDCM has written.
+"""The splice pass: put into files GDCM has written what GDCM cannot write right.
 
-GDCM writes every file; this pass then adds sequence elements (PET's code
-sequences, Source Image Sequence, user-given sequences) with pydicom, before
-the series is verified and published. Only the header is parsed and
+GDCM writes every file; this pass then adds, with pydicom, the elements
+SimpleITK's string dictionary cannot carry or GDCM writes wrongly: sequences
+(PET's code sequences, Source Image Sequence, the user's) and every value the
+user gave (GDCM garbles binary numbers of several values, clamps out-of-range
+ones and refuses elements its dictionary lacks), before the series is
+verified and published. Only the header is parsed and
 rewritten: the pixel data bytes are copied as they are, so the pass costs a
 header parse and a file write, not a decode.
 """
@@ -12,33 +15,32 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 import pydicom
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import data_element_generator
 from pydicom.filewriter import write_data_element
-from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ImplicitVRLittleEndian
 
 from ..dicom.elements import label
 from ..errors import MetadataError, output_error
 
-__all__ = ["add_sequences"]
+__all__ = ["add_elements"]
 
 # Explicit VR elements whose header has a 4-byte length after 2 reserved bytes.
 _LONG_HEADER_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
 
 
-def _encode(header: Dataset, tag: int, sequence: DicomSequence) -> bytes:
-    """One sequence element in the file's own transfer syntax and character set."""
+def _encode(header: Dataset, element: DataElement) -> bytes:
+    """One element in the file's own transfer syntax and character set."""
     out = DicomBytesIO()
     out.is_little_endian = True
     out.is_implicit_VR = header.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
     charset = convert_encodings(header.get("SpecificCharacterSet", "ISO_IR 6"))
-    write_data_element(out, DataElement(tag, "SQ", sequence), encodings=charset)
+    write_data_element(out, element, encodings=charset)
     return out.getvalue()
 
 
@@ -48,13 +50,30 @@ def _element_start(raw: RawDataElement, implicit: bool) -> int:
     return int(raw.value_tell) - (12 if long_header else 8)
 
 
-def _rewrite(path: Path, elements: Mapping[int, DicomSequence]) -> None:
-    """Splice encoded sequences into the file at their tag positions.
+def _raw_elements(data: bytes, header: Dataset, implicit: bool) -> dict[int, RawDataElement]:
+    """The top-level elements of the data set as read, with their offsets.
 
-    Only the new elements are encoded; every other byte, the pixel data
-    included, is kept, so the cost is a header parse and one write. The file
-    is rewritten in place: it only grows, and overwriting pages still in the
-    page cache avoids the flush ext4 forces on unlink or rename-over.
+    ``dcmread`` converts some elements as it reads them (and drops their
+    offsets), so the data set is walked again from its start, after the
+    preamble and the file meta group.
+    """
+    start = 132 + 12 + int(header.file_meta.FileMetaInformationGroupLength)
+    stream = BytesIO(data)
+    stream.seek(start)
+    walker = data_element_generator(
+        stream, implicit, True, stop_when=lambda tag, vr, length: tag == 0x7FE00010
+    )
+    return {int(raw.tag): raw for raw in walker if isinstance(raw, RawDataElement)}
+
+
+def _rewrite(path: Path, elements: Mapping[int, DataElement]) -> None:
+    """Splice encoded elements into the file at their tag positions.
+
+    Only these elements are encoded; an element GDCM already wrote with the
+    same tag is replaced. Every other byte, the pixel data included, is kept,
+    so the cost is a header parse and one write. The file is rewritten in
+    place: overwriting pages still in the page cache avoids the flush ext4
+    forces on unlink or rename-over.
     """
     with path.open("r+b") as stream:
         data = stream.read()
@@ -62,36 +81,40 @@ def _rewrite(path: Path, elements: Mapping[int, DicomSequence]) -> None:
         header = pydicom.dcmread(probe, stop_before_pixels=True)
         end = probe.tell()  # dcmread stops at the Pixel Data tag
         implicit = header.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
-        starts = {
-            int(raw.tag): _element_start(raw, implicit)
-            for raw in header.elements()
-            if isinstance(raw, RawDataElement)
-        }
+        raws = _raw_elements(data, header, implicit)
+        starts = {tag: _element_start(raw, implicit) for tag, raw in raws.items()}
         pieces, cursor = [], 0
         for tag in sorted(elements):
-            if tag in header:
+            if tag in raws:
+                raw = raws[tag]
+                if raw.length == 0xFFFFFFFF:
+                    raise MetadataError(f"{label(tag)} is already in {path.name}")
+                at, after = starts[tag], int(raw.value_tell) + int(raw.length)
+            elif tag in header:
                 raise MetadataError(f"{label(tag)} is already in {path.name}")
-            at = min((offset for t, offset in starts.items() if t > tag), default=end)
-            pieces += [data[cursor:at], _encode(header, tag, elements[tag])]
-            cursor = at
+            else:
+                at = after = min((offset for t, offset in starts.items() if t > tag), default=end)
+            pieces += [data[cursor:at], _encode(header, elements[tag])]
+            cursor = after
         pieces.append(data[cursor:])
         stream.seek(0)
         stream.write(b"".join(pieces))
+        stream.truncate()
 
 
-def add_sequences(
+def add_elements(
     files: Sequence[Path],
-    common: Mapping[int, DicomSequence],
-    per_file: Sequence[Mapping[int, DicomSequence]] | None = None,
+    common: Mapping[int, DataElement],
+    per_file: Sequence[Mapping[int, DataElement]] | None = None,
     on_final: Callable[[Path], None] | None = None,
 ) -> None:
-    """Insert sequence elements into written files, keeping their pixel bytes.
+    """Put elements into written files, keeping their pixel bytes.
 
     Parameters
     ----------
     files : sequence of Path
         The written files, in slice order.
-    common : mapping tag -> Sequence
+    common : mapping tag -> DataElement
         Elements every file receives.
     per_file : sequence of mappings, optional
         Elements for each file, aligned with ``files``.
@@ -99,13 +122,13 @@ def add_sequences(
         Called with each file once it is final.
     """
     for index, path in enumerate(files):
-        elements: dict[int, Any] = dict(common)
+        elements: dict[int, DataElement] = dict(common)
         if per_file is not None:
             elements.update(per_file[index])
         if elements:
             try:
                 _rewrite(path, elements)
             except OSError as error:
-                raise output_error("add the sequences to", path, error) from error
+                raise output_error("add the elements to", path, error) from error
         if on_final is not None:
             on_final(path)

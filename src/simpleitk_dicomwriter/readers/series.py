@@ -29,7 +29,9 @@ def read_series(
     -------
     SimpleITK.Image
         Slices sorted along their normal; float pixels when a fractional
-        rescale is present, the stored integer type otherwise.
+        rescale is present, the stored integer type otherwise. Its metadata
+        dictionary holds the first file's elements (``gggg|eeee`` keys), so it
+        can be the ``template`` of a derived series.
 
     Raises
     ------
@@ -54,8 +56,13 @@ def read_series(
     files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(directory), series_instance_uid)
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(files)
+    # The first file's elements travel with the image, so that it can serve as
+    # the template of a series derived from it.
+    reader.MetaDataDictionaryArrayUpdateOn()
     try:
         image: sitk.Image = reader.Execute()
+        for key in reader.GetMetaDataKeys(0):
+            image.SetMetaData(key, reader.GetMetaData(0, key))
     except RuntimeError as error:
         raise InputError(f"{directory}: the series cannot be read ({sitk_reason(error)})") from None
     return image

@@ -46,10 +46,10 @@ def _read(path: Path) -> Dataset:
     syntax = dataset.file_meta.get("TransferSyntaxUID")
     if "Rows" in dataset and syntax is not None and not syntax.is_compressed:
         try:
-            expected = get_expected_length(dataset, "bytes")
+            expected = int(get_expected_length(dataset, "bytes"))
+            found = len(dataset.PixelData) if "PixelData" in dataset else 0
         except (AttributeError, KeyError, TypeError, ValueError):
-            return dataset  # an incomplete pixel description: nothing to compare
-        found = len(dataset.PixelData) if "PixelData" in dataset else 0
+            return dataset  # an unreadable pixel description: nothing to compare
         if found < expected:
             raise MetadataError(
                 f"template {path}: (7FE0,0010) PixelData holds {found} bytes of the "
@@ -72,7 +72,16 @@ def _series_headers(directory: Path) -> list[Dataset]:
             f"({', '.join(sorted(by_series))}); give the directory of one series or one of "
             "its files"
         )
-    return next(iter(by_series.values()))
+    (headers,) = by_series.values()
+    for keyword in ("StudyInstanceUID", "PatientID", "PatientName"):
+        found = sorted({str(h.get(keyword, "")) for h in headers})
+        if len(found) > 1:
+            raise MetadataError(
+                f"template {directory}: one series, but {len(found)} different "
+                f"{resolve(keyword)} values ({', '.join(repr(v) for v in found)}); a derived "
+                "series can join one study of one patient only"
+            )
+    return headers
 
 
 def _from_image(image: sitk.Image) -> Dataset:
@@ -123,4 +132,8 @@ def load_template(template: object) -> Template:
             f"template must be a path, a pydicom.Dataset or a SimpleITK.Image, "
             f"not {type(template).__name__}"
         )
-    return template_from_headers(headers)
+    try:
+        return template_from_headers(headers)
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
+        # pydicom parses values lazily: a malformed one fails only when it is read.
+        raise MetadataError(f"template {template}: a value cannot be read ({error})") from None

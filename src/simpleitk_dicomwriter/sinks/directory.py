@@ -31,7 +31,6 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
 from pydicom.misc import is_dicom
 
@@ -217,8 +216,8 @@ class OutputTarget:
             except OSError as error:
                 raise output_error("write in", where, error) from error
         except BaseException:
-            self._lock.__exit__(None, None, None)
-            self.syncer.__exit__(None, None, None)
+            self._lock.__exit__()
+            self.syncer.__exit__()
             raise
         return self
 
@@ -236,18 +235,13 @@ class OutputTarget:
 
     # ------------------------------------------------------------------ leaving
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         try:
-            self.syncer.__exit__(kind, error, traceback)
+            self.syncer.__exit__()
             if self.staging != Path() and self.staging.exists():
                 shutil.rmtree(self.staging, ignore_errors=True)
         finally:
-            self._lock.__exit__(kind, error, traceback)
+            self._lock.__exit__()
 
     # ------------------------------------------------------------------ publishing
 

@@ -11,7 +11,6 @@ import os
 import queue
 import threading
 from pathlib import Path
-from types import TracebackType
 
 from ..errors import output_error
 
@@ -75,12 +74,7 @@ class Syncer:
     def __enter__(self) -> Syncer:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()

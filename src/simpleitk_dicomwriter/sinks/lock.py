@@ -15,7 +15,6 @@ import fcntl
 import os
 import threading
 from pathlib import Path
-from types import TracebackType
 
 from ..errors import OutputError, output_error
 
@@ -89,12 +88,7 @@ class OutputLock:
                 return
             os.close(fd)
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
             # Unlink while holding the lock, so that a waiter re-checks (see _acquire).
             # A parent made read-only meanwhile keeps the file, harmlessly.
