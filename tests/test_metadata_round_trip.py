@@ -321,3 +321,19 @@ def test_a_label_map_is_written_and_complex_pixels_refused_without_an_abort(
     assert "refused: pixel type complex" in result.stdout
     assert len(os.listdir(tmp_path / "label")) == 3
     assert sitk.GetArrayFromImage(dw.read_series(tmp_path / "label")).max() == 0
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+def test_full_range_64_bit_input_gets_valid_computed_values(tmp_path: Path, dtype: str) -> None:
+    info = np.iinfo(dtype)
+    array = np.array([[[info.min, info.max], [0, 1]]], dtype)
+    ws = dw.write_series(array, tmp_path / "out", durable=False)
+    assert dciodvfy_errors(ws.files) == []  # a window of 1.8e19 was read as negative
+
+
+def test_unsigned_numbers_inside_sequence_items(tmp_path: Path) -> None:
+    item = {"ReferencedSOPClassUID": "1.2.840.10008.5.1.4.1.1.2",
+            "ReferencedSOPInstanceUID": "1.2.3.4", "ReferencedSegmentNumber": [1, 2]}  # fmt: skip
+    ws = _write(tmp_path, metadata={"ReferencedImageSequence": [item]})
+    (read,) = pydicom.dcmread(ws.files[0]).ReferencedImageSequence
+    assert list(read.ReferencedSegmentNumber) == [1, 2]

@@ -202,9 +202,12 @@ def _put(tags: dict[str, str], keyword: str, value: Value) -> None:
 def _window(rng: ValueRange) -> tuple[str, str] | None:
     """A full-range VOI window; none when the range is narrower than 1, the minimum width."""
     width = rng.maximum - rng.minimum
-    if width < 1:
+    centre = (rng.maximum + rng.minimum) / 2
+    if width < 1 or max(width, abs(centre)) >= 2**31:
+        # The VOI LUT module is optional in these IODs; a window beyond 32 bits
+        # (full-range 64-bit input) is read as negative by dciodvfy and others.
         return None
-    return format_ds((rng.maximum + rng.minimum) / 2), format_ds(width)
+    return format_ds(centre), format_ds(width)
 
 
 def series_header(

@@ -14,7 +14,7 @@ from pydicom.sequence import Sequence as DicomSequence
 
 from ..errors import MetadataError
 from .elements import Element, resolve
-from .values import format_value
+from .values import format_value, typed_value
 
 __all__ = ["build_sequence"]
 
@@ -44,7 +44,8 @@ def build_sequence(element: Element, items: object) -> DicomSequence:
             if child.vr == "SQ":
                 dataset.add_new(child.tag, "SQ", build_sequence(child, value))
             else:
-                text = format_value(child, value)
-                dataset.add_new(child.tag, child.vr, text.split("\\") if "\\" in text else text)
+                dataset.add_new(
+                    child.tag, child.vr, typed_value(child.vr, format_value(child, value))
+                )
         sequence.append(dataset)
     return sequence
