@@ -16,7 +16,7 @@ from simpleitk_dicomwriter.errors import InputError
 from simpleitk_dicomwriter.pixels.ds import format_ds
 from simpleitk_dicomwriter.pixels.rescale import Encoding, choose, encode, scan
 
-DS_RE = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+DS_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?$")  # a leading digit: VTK
 STORED_RANGE = {"uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535)}
 EPS = np.finfo(np.float64).eps
 
@@ -342,7 +342,7 @@ def test_encode_empty_plane_and_identity_copy() -> None:
 def test_explicit_rescale_is_honoured() -> None:
     data = np.array([[0.0, 0.25, 100.0]])
     e = choose(scan(data), rescale=(0.25, -10.0))
-    assert (e.slope_ds, e.intercept_ds, e.slope, e.intercept) == (".25", "-10", 0.25, -10.0)
+    assert (e.slope_ds, e.intercept_ds, e.slope, e.intercept) == ("0.25", "-10", 0.25, -10.0)
     assert e.stored == "uint16" and not e.identity
     assert check_encoding(data, e) == 0.0
     # Negative stored values need int16.
@@ -351,7 +351,7 @@ def test_explicit_rescale_is_honoured() -> None:
     check_encoding(np.array([[-5.0, 5.0]]), e)
     # A slope that needs rounding to 16 characters is rounded before use.
     e = choose(scan(np.array([[0.0, 1.0]])), rescale=(1 / 3, 0))
-    assert e.slope_ds == ".333333333333333" and e.slope == float(e.slope_ds)
+    assert e.slope_ds == "0.33333333333333" and e.slope == float(e.slope_ds)
     check_encoding(np.array([[0.0, 1.0]]), e)
 
 

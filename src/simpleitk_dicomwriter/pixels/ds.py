@@ -23,10 +23,9 @@ def _decimal_to_ds(value: Decimal) -> str:
         fixed = fixed.rstrip("0").rstrip(".")
     if fixed in ("-0", ""):
         fixed = "0"
-    if fixed.startswith("0."):
-        fixed = fixed[1:]
-    elif fixed.startswith("-0."):
-        fixed = "-" + fixed[2:]
+    # The leading zero stays ("0.8", not ".8"): VTK's vtkDICOMImageReader reads ".8"
+    # as 0 and crashes on a Rescale Slope that starts with ".". When it costs a
+    # digit, format_ds rounds to the 16-character form first.
     mantissa, _, exponent = format(value.normalize(), "e").partition("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
@@ -58,7 +57,9 @@ def format_ds(value: float, rounding: str = "nearest") -> str:
     if shortest.endswith(".0"):
         shortest = shortest[:-2]
     if len(shortest) <= 16 and "inf" not in shortest:
-        return _decimal_to_ds(Decimal(shortest)) if len(shortest) > 1 else shortest
+        text = _decimal_to_ds(Decimal(shortest)) if len(shortest) > 1 else shortest
+        if len(text) <= 16:
+            return text
     exact = Decimal(float(value))
     for digits in range(17, 0, -1):
         quantum = Decimal(1).scaleb(exact.adjusted() - digits + 1)
