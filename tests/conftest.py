@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,17 @@ SOP_CLASS = {
 # --------------------------------------------------------------------------- tools
 
 
-def require_tool(name: str) -> str:
-    """Path of an external tool; a missing tool fails in CI and skips elsewhere."""
-    path = shutil.which(name)
+def require_tool(name: str, *, system: bool = False) -> str:
+    """Path of an external tool; a missing tool fails in CI and skips elsewhere.
+
+    ``system``: the Debian package's, not a same-named script a pip package put in
+    the virtual environment (python-gdcm installs a ``gdcminfo`` that prints nothing).
+    """
+    search = os.environ.get("PATH", "")
+    if system:
+        venv = os.path.dirname(sys.executable)
+        search = os.pathsep.join(p for p in search.split(os.pathsep) if p != venv)
+    path = shutil.which(name, path=search)
     if path is None:
         message = f"external tool {name!r} is not on PATH"
         if os.environ.get("CI", "").lower() == "true":

@@ -145,3 +145,20 @@ def test_interfile_to_verified_pet_series(tmp_path: Path, big_endian: bool, dtyp
     assert read.pixel_spacing == pytest.approx((2.5, 2.0))
     assert read.slice_spacing == pytest.approx(3.27)
     assert dciodvfy_errors(ws.files) == []
+
+
+def test_the_readme_pet_example_passes_dciodvfy(tmp_path: Path) -> None:
+    """A user-given radiopharmaceutical item is completed with its Type 2 attributes."""
+    ws = dw.write_series(
+        _activity(),
+        tmp_path / "pet",
+        modality="PT",
+        metadata={
+            "RadiopharmaceuticalInformationSequence": [
+                {"Radiopharmaceutical": "Fluorodeoxyglucose", "RadionuclideTotalDose": 3.7e8}
+            ]
+        },
+    )
+    assert dciodvfy_errors(ws.files) == []
+    (item,) = pydicom.dcmread(ws.files[0]).RadiopharmaceuticalInformationSequence
+    assert "RadionuclideCodeSequence" in item

@@ -17,7 +17,7 @@ from typing import Any
 from pydicom.uid import UID
 
 from .dicom.derived import inherited, splice_elements
-from .dicom.header import series_header, validate_metadata
+from .dicom.header import ds_fixes, series_header, validate_metadata
 from .dicom.iods import IODS
 from .engine.slices import Progress, write_slices
 from .engine.splice import add_elements
@@ -161,11 +161,18 @@ def write_series(
     encoding = enc.choose(
         value_range, allow_8bit=iod.allow_8bit, zero_intercept=iod.zero_intercept, rescale=rescale
     )
-    carried = inherited(source, same_frame_of_reference)
+    carried = inherited(source, same_frame_of_reference, iod)
     header = series_header(iod, geometry, encoding, value_range, user.values, carried)
     common, per_file = splice_elements(
         iod, user, source, geometry, same_frame_of_reference, encoding.signed
     )
+    fixed, fixed_per_file = ds_fixes(header, geometry)
+    common = {**fixed, **common}
+    if any(fixed_per_file):
+        per_file = [
+            {**a, **b}
+            for a, b in zip(fixed_per_file, per_file or [{}] * len(fixed_per_file), strict=True)
+        ]
     target = resolve_output(output_dir)
     # Reported as given (a symbolic link stays the user's name for the directory).
     shown = Path(output_dir).absolute()

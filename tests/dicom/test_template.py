@@ -208,3 +208,38 @@ def test_missing_template_and_wrong_type(tmp_path: Path) -> None:
         dw.write_series(_volume(), tmp_path / "out", template=42)  # type: ignore[arg-type]
     with pytest.raises(MetadataError, match="no DICOM metadata"):
         dw.write_series(_volume(), tmp_path / "out", template=sitk.Image(4, 4, sitk.sitkUInt8))
+
+
+def test_same_modality_template_carries_the_acquisition(tmp_path: Path) -> None:
+    path = str(get_testdata_file("MR_small.dcm"))
+    source = pydicom.dcmread(path)
+    ws = dw.write_series(_volume(), tmp_path / "mr", modality="MR", template=path, durable=False)
+    ds = pydicom.dcmread(ws.files[0])
+    for keyword in ("RepetitionTime", "EchoTime", "PatientPosition", "ScanningSequence",
+                    "SequenceVariant"):  # fmt: skip
+        assert keyword in source  # the premise
+        assert str(ds[keyword].value) == str(source[keyword].value), keyword
+    other = dw.write_series(_volume(), tmp_path / "ot", modality="OT", template=path, durable=False)
+    ds = pydicom.dcmread(other.files[0])
+    assert "RepetitionTime" not in ds and "PatientPosition" not in ds  # an OT says nothing of MR
+
+
+def test_pet_template_carries_radiopharmaceutical_without_private_tags(tmp_path: Path) -> None:
+    source = pydicom.dcmread(str(get_testdata_file("CT_small.dcm")))
+    source.Modality = "PT"
+    item = pydicom.Dataset()
+    item.Radiopharmaceutical = "Fluorodeoxyglucose"
+    item.RadionuclideTotalDose = "370000000"
+    item.RadionuclideHalfLife = "6586.2"
+    item.private_block(0x0011, "VENDOR", create=True).add_new(0x01, "LO", "secret")
+    source.RadiopharmaceuticalInformationSequence = pydicom.Sequence([item])
+    source.DecayCorrection = "START"
+    ws = dw.write_series(np.abs(_volume()).astype(np.float32), tmp_path / "pt", modality="PT",
+                         template=source, durable=False)  # fmt: skip
+    ds = pydicom.dcmread(ws.files[0])
+    (carried,) = ds.RadiopharmaceuticalInformationSequence
+    assert carried.Radiopharmaceutical == "Fluorodeoxyglucose"
+    assert float(carried.RadionuclideHalfLife) == 6586.2
+    assert not [e for e in carried if e.tag.is_private]
+    assert "RadionuclideCodeSequence" in carried  # Type 2, completed
+    assert ds.DecayCorrection == "START"

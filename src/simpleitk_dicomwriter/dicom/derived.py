@@ -22,13 +22,19 @@ from .values import format_value
 __all__ = ["inherited", "splice_elements"]
 
 
-def inherited(template: Template | None, same_frame: bool) -> dict[Element, str]:
-    """Template elements the series takes, with a Series Number of its own."""
+def inherited(template: Template | None, same_frame: bool, iod: IOD) -> dict[Element, str]:
+    """Template elements the series takes, with a Series Number of its own.
+
+    The acquisition attributes come along only when the template has the
+    series' modality: what a CT was acquired with says nothing of an OT.
+    """
     if template is None:
         return {}
     inherited = dict(template.study)
     if same_frame:
         inherited.update(template.frame)
+    if template.modality == iod.modality:
+        inherited.update(template.acquisition)
     if template.series_number is not None:
         number = resolve("SeriesNumber")
         # Scanners number derived series 1000 above their source; keep within IS.
@@ -50,7 +56,15 @@ def splice_elements(
         tag: DataElement(tag, "SQ", DicomSequence())
         for tag in (resolve(k, allow_sequence=True).tag for k in iod.sequences)
     }
+    if template is not None and template.modality == iod.modality:
+        common.update(
+            {
+                tag: DataElement(tag, "SQ", items)
+                for tag, items in template.acquisition_sequences.items()
+            }
+        )
     common.update(user.elements(signed))
+    _complete_type2(common)
     if template is None or not template.sources:
         return common, None
     source_tag = resolve("SourceImageSequence", allow_sequence=True).tag
@@ -67,3 +81,23 @@ def splice_elements(
         item.ReferencedSOPInstanceUID = source.sop_instance_uid
         per_file.append({source_tag: DataElement(source_tag, "SQ", DicomSequence([item]))})
     return common, per_file
+
+
+# Type 2 attributes of sequence items that a user-given item may leave out
+# (PS3.3 C.8.9.2, PET Isotope: Radionuclide Code Sequence).
+_ITEM_TYPE2 = {
+    "RadiopharmaceuticalInformationSequence": ("RadionuclideCodeSequence",),
+}
+
+
+def _complete_type2(elements: dict[int, DataElement]) -> None:
+    """Add the Type 2 attributes (empty) that the items of a known sequence lack."""
+    for keyword, required in _ITEM_TYPE2.items():
+        element = elements.get(resolve(keyword, allow_sequence=True).tag)
+        if element is None:
+            continue
+        for item in element.value:
+            for child in required:
+                if child not in item:
+                    tag = resolve(child, allow_sequence=True).tag
+                    item.add_new(tag, "SQ", DicomSequence())

@@ -30,10 +30,13 @@ _COMMON: dict[str, str] = {
     "PatientSex": "",
     # General Study (C.7.2.1)
     "ReferringPhysicianName": "",
-    "StudyID": "",
+    # Type 2, but a file-set (DICOMDIR, dcmmkdir) needs a value: a new study is study 1.
+    "StudyID": "1",
     "AccessionNumber": "",
     # General Series (C.7.3.1)
     "SeriesNumber": "1",
+    # Type 3, but dcm2niix names files by it and warns when it is empty.
+    "ProtocolName": "DERIVED",
     # Type 2C: dciodvfy requires it unless the body part is known to be unpaired;
     # for a derived image it is unknown, which an empty value says.
     "Laterality": "",

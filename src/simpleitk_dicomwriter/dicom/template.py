@@ -9,18 +9,22 @@ SimpleITK image is :mod:`simpleitk_dicomwriter.readers.template`'s job.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
 
 from ..errors import MetadataError
 from .elements import Element, element_text, label, resolve
 from .values import format_value
 
 __all__ = [
+    "ACQUISITION_KEYWORDS",
+    "ACQUISITION_SEQUENCES",
     "FRAME_KEYWORDS",
     "SOURCE_KEYWORDS",
     "STUDY_KEYWORDS",
@@ -39,6 +43,26 @@ STUDY_KEYWORDS = (
     "ReferringPhysicianName", "StudyDescription",
 )  # fmt: skip
 FRAME_KEYWORDS = ("FrameOfReferenceUID", "PositionReferenceIndicator")
+# How the source was acquired, which stays true of an image derived from it in the
+# same modality (DESIGN: Patient Position, Body Part, Protocol; MR timing; PET
+# radiopharmaceutical and decay).
+ACQUISITION_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "CT": ("PatientPosition", "BodyPartExamined", "ProtocolName", "KVP"),
+    "MR": (
+        "PatientPosition", "BodyPartExamined", "ProtocolName", "ScanningSequence",
+        "SequenceVariant", "ScanOptions", "MRAcquisitionType", "RepetitionTime", "EchoTime",
+        "EchoTrainLength", "InversionTime", "FlipAngle", "MagneticFieldStrength",
+        "ImagingFrequency", "ImagedNucleus", "SequenceName",
+    ),
+    "PT": (
+        "PatientPosition", "BodyPartExamined", "ProtocolName", "Units", "CountsSource",
+        "CorrectedImage", "DecayCorrection",
+    ),
+    "OT": ("BodyPartExamined",),
+}  # fmt: skip
+ACQUISITION_SEQUENCES: dict[str, tuple[str, ...]] = {
+    "PT": ("RadiopharmaceuticalInformationSequence",),
+}
 SOURCE_KEYWORDS = ("SOPClassUID", "SOPInstanceUID", "ImagePositionPatient", "SeriesNumber")
 
 
@@ -65,12 +89,20 @@ class Template:
         The template's Series Number, to choose a different one.
     sources : list of Source
         The template's instances, for Source Image Sequence.
+    modality : str
+        The template's (0008,0060) Modality.
+    acquisition, acquisition_sequences : dict
+        What describes its acquisition (:data:`ACQUISITION_KEYWORDS`), carried to a
+        derived series of the same modality only; sequences without private tags.
     """
 
     study: dict[Element, str]
     frame: dict[Element, str]
     series_number: int | None
     sources: list[Source] = field(default_factory=list)
+    modality: str = ""
+    acquisition: dict[Element, str] = field(default_factory=dict)
+    acquisition_sequences: dict[int, DicomSequence] = field(default_factory=dict)
 
     def nearest(self, position: npt.NDArray[np.float64]) -> Source | None:
         """The source instance closest to ``position`` (any, without positions)."""
@@ -140,9 +172,20 @@ def template_from_headers(headers: Sequence[Dataset]) -> Template:
     first = headers[0]
     if "StudyInstanceUID" not in first:
         raise MetadataError("template has no (0020,000D) StudyInstanceUID")
+    modality = str(first.get("Modality", "") or "")
+    sequences = {}
+    for keyword in ACQUISITION_SEQUENCES.get(modality, ()):
+        if keyword in first and first[keyword].VR == "SQ":
+            items = copy.deepcopy(first[keyword].value)
+            for item in items:
+                item.remove_private_tags()
+            sequences[resolve(keyword, allow_sequence=True).tag] = items
     return Template(
         study=_take(first, STUDY_KEYWORDS),
         frame=_take(first, FRAME_KEYWORDS),
         series_number=_series_number(first),
         sources=[s for s in map(_source, headers) if s is not None],
+        modality=modality,
+        acquisition=_take(first, ACQUISITION_KEYWORDS.get(modality, ())),
+        acquisition_sequences=sequences,
     )
