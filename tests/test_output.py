@@ -492,3 +492,10 @@ def test_errors_come_back_from_a_worker_process_intact(kind: str) -> None:
         assert str(error) == "does not round-trip"
         assert error.report.problems == ["0002.dcm: moved"]
         assert error.report.max_abs_error == 1.5
+
+
+def test_written_series_has_a_short_repr(tmp_path: Path) -> None:
+    ws = dw.write_series(volume(shape=(40, 4, 4)), tmp_path / "out", durable=False)
+    text = repr(ws)
+    assert len(text) < 400, text
+    assert "files=40" in text and ws.series_instance_uid in text

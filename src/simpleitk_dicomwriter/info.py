@@ -271,19 +271,24 @@ def _read_back(directory: Path, info: SeriesInfo) -> None:
     info.value_range = (float(extrema.GetMinimum()), float(extrema.GetMaximum()))
 
 
-def describe_series(series_dir: str | os.PathLike[str]) -> SeriesInfo:
+def describe_series(
+    series_dir: str | os.PathLike[str], *, series_instance_uid: str | None = None
+) -> SeriesInfo:
     """Describe the DICOM series in a directory and list its inconsistencies.
 
     Parameters
     ----------
     series_dir : path
         Directory holding one series (subdirectories and hidden files are ignored).
+    series_instance_uid : str, optional
+        The series to describe when the directory holds several.
 
     Returns
     -------
     SeriesInfo
-        When the directory holds several series, the one with the most files
-        is described and the others are reported as a problem.
+        When the directory holds several series, the chosen one (by default
+        the one with the most files) is described and the others are reported
+        as a problem.
 
     Raises
     ------
@@ -300,6 +305,11 @@ def describe_series(series_dir: str | os.PathLike[str]) -> SeriesInfo:
     info = SeriesInfo(directory=str(directory), files=len(headers))
     series = Counter(str(h.get("SeriesInstanceUID", "")) for h in headers.values())
     info.series_instance_uids = [uid for uid, _ in series.most_common()]
+    if series_instance_uid is not None:
+        if series_instance_uid not in series:
+            raise InputError(f"{directory} holds no series {series_instance_uid!r}")
+        info.series_instance_uids.remove(series_instance_uid)
+        info.series_instance_uids.insert(0, series_instance_uid)
     if len(series) > 1:
         found = ", ".join(f"{uid or '<none>'} ({n} files)" for uid, n in series.most_common())
         info.problems.append(

@@ -18,7 +18,8 @@ import pydicom
 import SimpleITK as sitk
 
 from .errors import InputError, OutputError
-from .readers.series import read_series
+from .images import sitk_reason
+from .readers.series import choose_series, find_series, read_series
 
 __all__ = ["preview_image", "series_window", "write_preview"]
 
@@ -29,9 +30,16 @@ _PERCENTILES = (1.0, 99.0)
 Array = npt.NDArray[np.float32]
 
 
-def series_window(series_dir: str | os.PathLike[str]) -> tuple[float, float] | None:
+def series_window(
+    series_dir: str | os.PathLike[str], series_instance_uid: str | None = None
+) -> tuple[float, float] | None:
     """(center, width) of the VOI window in the series' first file, if it has one."""
-    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(series_dir))
+    directory = Path(series_dir)
+    try:
+        found = find_series(directory) if directory.is_dir() else {}
+        files = choose_series(directory, found, series_instance_uid).files if found else []
+    except InputError:
+        return None
     if not files:
         return None
     try:
@@ -148,7 +156,9 @@ def preview_image(
 
 
 def write_preview(
-    series_dir: str | os.PathLike[str], output: str | os.PathLike[str]
+    series_dir: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    series_instance_uid: str | None = None,
 ) -> tuple[int, int]:
     """Read a series and write its preview as a PNG file.
 
@@ -170,11 +180,10 @@ def write_preview(
     output = Path(output)
     if output.suffix.lower() != ".png":
         raise InputError(f"{output}: the preview is written as PNG; name it *.png")
-    image = read_series(series_dir)
-    pixels = preview_image(image, series_window(series_dir))
+    image = read_series(series_dir, series_instance_uid=series_instance_uid)
+    pixels = preview_image(image, series_window(series_dir, series_instance_uid))
     try:
         sitk.WriteImage(sitk.GetImageFromArray(pixels), str(output))
     except RuntimeError as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown error"
-        raise OutputError(f"{output}: cannot write the PNG ({reason})") from None
+        raise OutputError(f"{output}: cannot write the PNG ({sitk_reason(error)})") from None
     return pixels.shape[1], pixels.shape[0]

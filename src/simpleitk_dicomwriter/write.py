@@ -68,6 +68,17 @@ class WrittenSeries:
     max_error: float
     report: VerificationReport | None
 
+    def __repr__(self) -> str:
+        # The default repr lists every file: 20,000 characters for 400 slices.
+        verified = "not verified" if self.report is None else f"verified ok={self.report.ok}"
+        return (
+            f"WrittenSeries(directory={str(self.directory)!r}, files={len(self.files)}, "
+            f"series_instance_uid={self.series_instance_uid!r}, "
+            f"study_instance_uid={self.study_instance_uid!r}, "
+            f"rescale=({self.rescale_slope:.10g}, {self.rescale_intercept:.10g}), "
+            f"max_error={self.max_error:.6g}, {verified})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary: paths as strings, ``files`` as a count."""
         return {

@@ -15,8 +15,11 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from types import FrameType
+
+import SimpleITK as sitk
 
 from .._version import __version__
 from ..errors import DicomWriterError, VerificationError
@@ -103,6 +106,35 @@ def _configure_logging(args: argparse.Namespace) -> None:
     package.addHandler(_handler)
 
 
+def _report_failure(
+    args: argparse.Namespace, error: BaseException, extra: dict[str, object] | None = None
+) -> None:
+    """One line on stderr; with --json, the failure as JSON on stdout as well."""
+    render.error_line(error)
+    if getattr(args, "json", False):
+        render.print_json({"ok": False, "error": render.one_line(error), **(extra or {})})
+
+
+@contextlib.contextmanager
+def _library_warnings(verbose: int) -> Iterator[None]:
+    """Keep SimpleITK/ITK/GDCM and pydicom warnings off stderr unless -v."""
+    if verbose:
+        yield
+        return
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    pydicom_logger = logging.getLogger("pydicom")
+    level = pydicom_logger.level
+    pydicom_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
+        pydicom_logger.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -120,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args)
     debug = getattr(args, "debug", False)
     try:
-        with _signals_as_interrupts():
+        with _signals_as_interrupts(), _library_warnings(getattr(args, "verbose", 0)):
             status: int = args.run(args)
         return status
     except BrokenPipeError:
@@ -131,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     except VerificationError as error:
         if debug:
             raise
-        render.error_line(error)
+        _report_failure(args, error, {"report": error.report.to_dict()})
         return 1
     except (DicomWriterError, OSError) as error:
         if debug:
             raise
-        render.error_line(error)
+        _report_failure(args, error)
         return 2
     except KeyboardInterrupt as interrupt:
         signum = interrupt.signum if isinstance(interrupt, Terminated) else signal.SIGINT

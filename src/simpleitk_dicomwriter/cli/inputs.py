@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..dicom.elements import SINGLE_VALUED_VRS, resolve
-from ..errors import DicomWriterError, InputError
+from ..errors import DicomWriterError, InputError, MetadataError
 from ..images import sitk_reason
 from ..readers.example import EXAMPLE_PREFIX, example_image
 from ..readers.images import load_image
@@ -18,19 +19,36 @@ from ..types import ImageInput
 
 __all__ = [
     "add_geometry_options",
+    "add_series_option",
     "geometry_options",
     "load",
+    "metadata_file",
     "metadata_value",
     "parse_set",
     "reference_image",
 ]
 
 
-def load(text: str) -> tuple[ImageInput, dict[str, str]]:
+def load(text: str, series_uid: str | None = None) -> tuple[ImageInput, dict[str, str]]:
     """The image named on the command line, and metadata that comes with it."""
     if text.startswith(EXAMPLE_PREFIX) and not Path(text).exists():
         return example_image(text[len(EXAMPLE_PREFIX) :])
-    return load_image(text), {}
+    return load_image(text, series_uid), {}
+
+
+def metadata_file(path: str | None) -> dict[str, Any]:
+    """``--metadata FILE.json``: a JSON object of keyword -> value."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputError(f"--metadata {path}: {error.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MetadataError(f"--metadata {path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise MetadataError(f"--metadata {path}: a JSON object (keyword -> value) is needed")
+    return data
 
 
 def parse_set(text: str) -> tuple[str, str]:
@@ -41,15 +59,22 @@ def parse_set(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def metadata_value(key: str, value: str) -> str | list[str]:
-    """A command-line value; a backslash separates the values of a multi-valued element."""
-    if "\\" not in value:
-        return value
+def metadata_value(key: str, value: str) -> Any:
+    """A command-line value; a backslash separates the values of a multi-valued element,
+    and a sequence is given as JSON (a list of objects)."""
     try:
-        if resolve(key).vr in SINGLE_VALUED_VRS:
-            return value
+        element = resolve(key, allow_sequence=True)
     except DicomWriterError:
-        pass  # the writer reports the bad key with its own message
+        return value  # the writer reports the bad key with its own message
+    if element.vr == "SQ":
+        try:
+            return json.loads(value)
+        except ValueError as error:
+            raise MetadataError(
+                f'{element}: a sequence is given as JSON, e.g. \'[{{"CodeValue": "1"}}]\' ({error})'
+            ) from None
+    if "\\" not in value or element.vr in SINGLE_VALUED_VRS:
+        return value
     return value.split("\\")
 
 
@@ -73,7 +98,7 @@ def geometry_options(args: argparse.Namespace, image: ImageInput, what: str) -> 
 
 def reference_image(args: argparse.Namespace) -> ImageInput:
     """The ``--reference`` image, with the geometry options applied to a .npy array."""
-    reference = load_image(args.reference)
+    reference, _ = load(args.reference, args.series_uid)
     geometry = geometry_options(args, reference, "REFERENCE")
     if not geometry:
         return reference
@@ -92,6 +117,15 @@ def reference_image(args: argparse.Namespace) -> ImageInput:
             f"{args.reference}: geometry does not fit the array ({sitk_reason(error)})"
         ) from None
     return image
+
+
+def add_series_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add --series-uid, which picks one series of a folder holding several."""
+    parser.add_argument(
+        "--series-uid",
+        metavar="UID",
+        help=f"the Series Instance UID to read when {what} holds several series",
+    )
 
 
 def add_geometry_options(parser: argparse.ArgumentParser, what: str) -> None:

@@ -6,13 +6,14 @@ import argparse
 from typing import Any
 
 from ..preview import write_preview
+from .inputs import add_series_option
 
 __all__ = ["add_parser", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the preview PNG of ``args.series_dir``; 0 on success."""
-    width, height = write_preview(args.series_dir, args.output)
+    width, height = write_preview(args.series_dir, args.output, args.series_uid)
     print(
         f"wrote {args.output} ({width} x {height} pixels): axial, coronal / sagittal, coronal MIP"
     )
@@ -24,4 +25,5 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     preview = sub.add_parser("preview", parents=parents, help="write a PNG quick look")
     preview.add_argument("series_dir", metavar="SERIES_DIR")
     preview.add_argument("output", metavar="OUTPUT.png")
+    add_series_option(preview, "SERIES_DIR")
     preview.set_defaults(run=run)

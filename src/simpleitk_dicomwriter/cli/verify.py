@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import InputError
 from ..verify import verify_series
 from . import render
-from .inputs import add_geometry_options, reference_image
+from .inputs import add_geometry_options, add_series_option, reference_image
 
 __all__ = ["add_parser", "run"]
 
@@ -44,5 +44,6 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="largest accepted value difference (default: half the series' rescale slope)",
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_series_option(verify, "the --reference folder")
     add_geometry_options(verify, "IMAGE")
     verify.set_defaults(run=run)

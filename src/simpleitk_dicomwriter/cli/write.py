@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..errors import VerificationError
+import SimpleITK as sitk
+from pydicom.misc import is_dicom
+
+from ..errors import InputError
 from ..readers.example import EXAMPLE_PREFIX
 from ..sinks.directory import check_output, resolve_output
+from ..types import ImageInput, TemplateInput
 from ..write import write_series
 from . import render
-from .inputs import add_geometry_options, geometry_options, load, metadata_value, parse_set
+from .inputs import (
+    add_geometry_options,
+    add_series_option,
+    geometry_options,
+    load,
+    metadata_file,
+    metadata_value,
+    parse_set,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -23,33 +36,67 @@ _DESCRIPTION = (
 )
 
 
+def _is_dicom(path: Path) -> bool:
+    return path.is_dir() or (path.is_file() and is_dicom(path))
+
+
+def _template(args: argparse.Namespace, image: ImageInput) -> TemplateInput | None:
+    """--template, else a DICOM INPUT itself (the output derives from it), else none."""
+    if args.template is not None:
+        return str(args.template)
+    source = Path(args.input)
+    if args.no_template or args.input.startswith(EXAMPLE_PREFIX) or not _is_dicom(source):
+        return None
+    # A folder of several series: the chosen one, as read (its first file's study).
+    if args.series_uid is not None and source.is_dir() and isinstance(image, sitk.Image):
+        return image
+    return str(source)
+
+
+def _refuse_own_sources(target: Path, sources: list[object]) -> None:
+    """Writing over the folder of the input or the template would destroy it."""
+    for source in sources:
+        if not isinstance(source, str) or source.startswith(EXAMPLE_PREFIX):
+            continue
+        path = Path(source).resolve()
+        folder = path if path.is_dir() else path.parent
+        if target == folder:
+            raise InputError(
+                f"{target} holds the input or template {source}; writing there would replace "
+                "the source it is derived from; choose another OUTPUT_DIR"
+            )
+
+
 def run(args: argparse.Namespace) -> int:
     """Write ``args.input`` to ``args.output_dir``; 0 on success."""
+    target = resolve_output(args.output_dir)
     # Checked before a possibly long read; the writer checks again before it writes.
-    check_output(resolve_output(args.output_dir), args.overwrite, hint="--overwrite")
-    image, metadata = load(args.input)
+    check_output(target, args.overwrite, hint="--overwrite")
+    image, example = load(args.input, args.series_uid)
+    template = _template(args, image)
+    _refuse_own_sources(target, [args.input, template])
     geometry = geometry_options(args, image, "INPUT")
-    user: dict[str, Any] = dict(metadata)
+    # An example's patient and study names describe the phantom, not the template's
+    # study it joins: with a template only its description stays.
+    user: dict[str, Any] = dict(example)
+    if template is not None:
+        user = {k: v for k, v in example.items() if k == "SeriesDescription"}
+    user.update(metadata_file(args.metadata))
     for key, value in args.set:
         user[key] = metadata_value(key, value)
     show_progress = not args.json and sys.stderr.isatty()
-    try:
-        written = write_series(
-            image,
-            args.output_dir,
-            modality=args.modality,
-            metadata=user,
-            template=args.template,
-            rescale=tuple(args.rescale) if args.rescale else "auto",
-            overwrite=args.overwrite,
-            verify=not args.no_verify,
-            progress=render.progress(sys.stderr, not args.no_verify) if show_progress else None,
-            **geometry,
-        )
-    except VerificationError as error:
-        if args.json:
-            render.print_json({"error": str(error), "report": error.report.to_dict()})
-        raise
+    written = write_series(
+        image,
+        args.output_dir,
+        modality=args.modality,
+        metadata=user,
+        template=template,
+        rescale=tuple(args.rescale) if args.rescale else "auto",
+        overwrite=args.overwrite,
+        verify=not args.no_verify,
+        progress=render.progress(sys.stderr, not args.no_verify) if show_progress else None,
+        **geometry,
+    )
     if args.json:
         render.print_json(written.to_dict())
     else:
@@ -70,8 +117,22 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="storage SOP class to write (default CT)",
     )
     write.add_argument(
-        "--template", metavar="PATH", help="DICOM file or series whose study the output joins"
+        "--template",
+        metavar="PATH",
+        help="DICOM file or series whose study the output joins (default: a DICOM INPUT)",
     )
+    write.add_argument(
+        "--no-template",
+        action="store_true",
+        help="a DICOM INPUT is only the pixels: the output starts a study of its own",
+    )
+    write.add_argument(
+        "--metadata",
+        metavar="FILE.json",
+        help="metadata as a JSON object: keyword -> value, a list for several values, "
+        "a list of objects for a sequence (--set wins)",
+    )
+    add_series_option(write, "INPUT")
     write.add_argument(
         "--set",
         metavar="KEYWORD=VALUE",

@@ -7,6 +7,8 @@ a user (keyword, ``gggg|eeee``, ``gggg,eeee`` or an int) becomes an
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -22,6 +24,24 @@ _TAG_RE = re.compile(r"^\s*\(?\s*([0-9A-Fa-f]{4})\s*[|,]\s*([0-9A-Fa-f]{4})\s*\)
 # VRs that hold one free-text value in which a backslash is an ordinary character.
 SINGLE_VALUED_VRS = frozenset({"LT", "ST", "UT", "UR"})
 _BINARY_UNSUPPORTED = {"OB", "OD", "OF", "OL", "OV", "OW", "UN", "SV", "UV", "AT"}
+
+
+@functools.cache
+def _keywords() -> dict[str, str]:
+    """Lower-case keyword -> keyword, for every public dictionary element."""
+    return {k.lower(): k for k in datadict.keyword_dict if k}
+
+
+def _suggest(key: str) -> str:
+    """ "; did you mean ...?" with the closest real keywords, or nothing."""
+    keywords = _keywords()
+    exact = keywords.get(key.lower())
+    if exact is not None:
+        return f"; did you mean {exact!r}? (keywords are case-sensitive)"
+    close = difflib.get_close_matches(key.lower(), keywords, n=3, cutoff=0.8)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(keywords[c]) for c in close) + "?"
 
 
 def label(tag: int | str) -> str:
@@ -109,7 +129,9 @@ def resolve(key: str | int, *, allow_sequence: bool = False) -> Element:
             # pydicom maps "" to an element without a keyword; "" is no keyword.
             found = datadict.tag_for_keyword(key.strip()) if key.strip() else None
             if found is None:
-                raise MetadataError(f"{key!r} is not a DICOM keyword or a 'gggg|eeee' tag")
+                raise MetadataError(
+                    f"{key!r} is not a DICOM keyword or a 'gggg|eeee' tag{_suggest(key.strip())}"
+                )
             tag = found
     if (tag >> 16) % 2 == 1:
         raise MetadataError(f"{label(tag)}: private tags are not supported (odd group number)")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import SimpleITK as sitk
+from pydicom.misc import is_dicom
 
 from ..errors import InputError
 from ..images import sitk_reason
@@ -18,8 +19,12 @@ from .series import read_series
 __all__ = ["load_image"]
 
 
-def load_image(path: str | os.PathLike[str]) -> sitk.Image | npt.NDArray[np.generic]:
+def load_image(
+    path: str | os.PathLike[str], series_instance_uid: str | None = None
+) -> sitk.Image | npt.NDArray[np.generic]:
     """Read ``path`` as an image.
+
+    ``series_instance_uid`` chooses the series of a DICOM folder holding several.
 
     Returns
     -------
@@ -35,6 +40,8 @@ def load_image(path: str | os.PathLike[str]) -> sitk.Image | npt.NDArray[np.gene
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
+        return read_series(path, series_instance_uid=series_instance_uid)
+    if is_dicom(path):
         return read_series(path)
     if path.suffix.lower() == ".npy":
         try:

@@ -17,6 +17,7 @@ from pydicom.pixels.utils import get_expected_length
 
 from ..dicom.elements import resolve
 from ..dicom.template import (
+    ACQUISITION_KEYWORDS,
     FRAME_KEYWORDS,
     SOURCE_KEYWORDS,
     STUDY_KEYWORDS,
@@ -25,6 +26,7 @@ from ..dicom.template import (
 )
 from ..errors import MetadataError
 from .headers import scan_headers
+from .series import skip_reason
 
 __all__ = ["load_template"]
 
@@ -58,12 +60,15 @@ def _read(path: Path) -> Dataset:
     return dataset
 
 
-def _series_headers(directory: Path) -> list[Dataset]:
+def _series_headers(directory: Path, series_instance_uid: str | None) -> list[Dataset]:
     by_series: dict[str, list[Dataset]] = {}
     # Non-DICOM files beside a series are common (DICOMDIR, notes): skipped.
     for header in scan_headers(directory).headers.values():
-        if "SOPInstanceUID" in header:
+        # Non-image objects beside a series (an RT Dose, a DICOMDIR) are not its files.
+        if "SOPInstanceUID" in header and skip_reason(header) is None:
             by_series.setdefault(str(header.get("SeriesInstanceUID", "")), []).append(header)
+    if series_instance_uid is not None:
+        by_series = {k: v for k, v in by_series.items() if k == series_instance_uid}
     if not by_series:
         raise MetadataError(f"template {directory}: the directory holds no DICOM files")
     if len(by_series) > 1:
@@ -86,7 +91,9 @@ def _series_headers(directory: Path) -> list[Dataset]:
 
 def _from_image(image: sitk.Image) -> Dataset:
     dataset = Dataset()
-    for keyword in (*STUDY_KEYWORDS, *FRAME_KEYWORDS, *SOURCE_KEYWORDS):
+    acquisition = {k for keywords in ACQUISITION_KEYWORDS.values() for k in keywords}
+    for keyword in (*STUDY_KEYWORDS, *FRAME_KEYWORDS, *SOURCE_KEYWORDS, "Modality",
+                    *sorted(acquisition)):  # fmt: skip
         element = resolve(keyword)
         if image.HasMetaDataKey(element.key):
             value = image.GetMetaData(element.key).strip()
@@ -96,7 +103,7 @@ def _from_image(image: sitk.Image) -> Dataset:
     return dataset
 
 
-def load_template(template: object) -> Template:
+def load_template(template: object, series_instance_uid: str | None = None) -> Template:
     """Read what a derived series needs from ``template``.
 
     Parameters
@@ -104,6 +111,8 @@ def load_template(template: object) -> Template:
     template : path, pydicom.Dataset or SimpleITK.Image
         A DICOM file, a directory holding one series, a dataset, or an image
         read from DICOM that still carries its metadata dictionary.
+    series_instance_uid : str, optional
+        The series of a directory that holds several.
 
     Returns
     -------
@@ -122,7 +131,7 @@ def load_template(template: object) -> Template:
     elif isinstance(template, str | os.PathLike):
         path = Path(template)
         if path.is_dir():
-            headers = _series_headers(path)
+            headers = _series_headers(path, series_instance_uid)
         elif path.is_file():
             headers = [_read(path)]
         else:
