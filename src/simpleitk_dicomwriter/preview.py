@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pydicom
 import SimpleITK as sitk
 
+from . import labels
 from .errors import InputError, OutputError
 from .images import sitk_reason
 from .readers.series import choose_series, find_series, read_series
@@ -120,6 +121,77 @@ def _tile(panels: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint8]:
     return canvas
 
 
+def _oriented(
+    image: sitk.Image, window: tuple[float, float] | None
+) -> tuple[Array, tuple[float, float, float], float, float]:
+    """The volume in LPS (z, y, x), its spacing, and the display range."""
+    if image.GetDimension() == 2:
+        image = sitk.JoinSeries(image)
+    if image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError("a preview needs a scalar image")
+    oriented = sitk.DICOMOrient(sitk.Cast(image, sitk.sitkFloat32), "LPS")
+    volume = sitk.GetArrayFromImage(oriented)
+    if window is not None:
+        low, high = window[0] - window[1] / 2, window[0] + window[1] / 2
+    else:
+        low, high = (float(v) for v in np.percentile(volume, _PERCENTILES))
+    if not high > low:
+        high = low + 1.0
+    x, y, z = oriented.GetSpacing()
+    return volume, (x, y, z), low, high
+
+
+def labelled_preview(
+    image: sitk.Image,
+    window: tuple[float, float] | None = None,
+    *,
+    slice_number: int | None = None,
+    size: int = 320,
+) -> npt.NDArray[np.uint8]:
+    """The preview as a person reads it: named views with orientation letters,
+    scale bars and the window, each view ``size`` pixels across.
+
+    Parameters
+    ----------
+    image : SimpleITK.Image
+        Any orientation; it is reoriented to LPS.
+    window : (center, width), optional
+        Display window; by default the 1st to 99th percentile of the values.
+    slice_number : int, optional
+        The axial slice shown, 1 (most inferior) to the number of slices; the
+        middle one by default.
+    size : int
+        Pixels along the longest side of each view (at least 64).
+    """
+    volume, (sx, sy, sz), low, high = _oriented(image, window)
+    depth, rows, columns = volume.shape
+    if slice_number is None:
+        slice_number = depth // 2 + 1
+    if not 1 <= slice_number <= depth:
+        raise InputError(f"slice {slice_number} is not one of the 1..{depth} axial slices")
+    if size < 64:
+        raise InputError(f"a preview of {size} pixels is too small to read; give at least 64")
+    _, coronal, sagittal, mip = (_to_uint8(p, low, high) for p in _panels(volume, (sx, sy, sz)))
+    axial = _to_uint8(_isotropic(volume[slice_number - 1], sy, sx), low, high)
+    width_mm = columns * sx
+    title = f"axial, slice {slice_number} of {depth}" if depth > 1 else "the image (one slice)"
+    panels = [labels.Panel(axial, width_mm / axial.shape[1], title, ("A", "P", "R", "L"))]
+    if depth > 1:
+        panels += [
+            labels.Panel(coronal, width_mm / coronal.shape[1], "coronal", ("S", "I", "R", "L")),
+            labels.Panel(sagittal, rows * sy / sagittal.shape[1], "sagittal",
+                         ("S", "I", "A", "P")),
+            labels.Panel(mip, width_mm / mip.shape[1], "coronal MIP", ("S", "I", "R", "L")),
+        ]  # fmt: skip
+    centre, width = (low + high) / 2, high - low
+    source = "given" if window is not None else "1st-99th percentile"
+    footer = [
+        f"window centre {centre:.6g}, width {width:.6g} ({source})",
+        f"voxels {sx:.3g} x {sy:.3g} x {sz:.3g} mm",
+    ]
+    return labels.compose(panels, footer, size)
+
+
 def preview_image(
     image: sitk.Image, window: tuple[float, float] | None = None
 ) -> npt.NDArray[np.uint8]:
@@ -138,20 +210,8 @@ def preview_image(
         Axial and coronal mid-slices on top, sagittal mid-slice and coronal
         maximum intensity projection below, each with square pixels.
     """
-    if image.GetDimension() == 2:
-        image = sitk.JoinSeries(image)
-    if image.GetNumberOfComponentsPerPixel() != 1:
-        raise InputError("a preview needs a scalar image")
-    oriented = sitk.DICOMOrient(sitk.Cast(image, sitk.sitkFloat32), "LPS")
-    volume = sitk.GetArrayFromImage(oriented)
-    if window is not None:
-        low, high = window[0] - window[1] / 2, window[0] + window[1] / 2
-    else:
-        low, high = (float(v) for v in np.percentile(volume, _PERCENTILES))
-    if not high > low:
-        high = low + 1.0
-    spacing = oriented.GetSpacing()
-    panels = _panels(volume, (spacing[0], spacing[1], spacing[2]))
+    volume, spacing, low, high = _oriented(image, window)
+    panels = _panels(volume, spacing)
     return _tile([_to_uint8(p, low, high) for p in panels])
 
 
@@ -159,11 +219,16 @@ def write_preview(
     series_dir: str | os.PathLike[str],
     output: str | os.PathLike[str],
     series_instance_uid: str | None = None,
+    *,
+    window: tuple[float, float] | None = None,
+    slice_number: int | None = None,
+    size: int = 320,
 ) -> tuple[int, int]:
-    """Read a series and write its preview as a PNG file.
+    """Read a series and write its labelled preview (:func:`labelled_preview`) as PNG.
 
-    The window is the series' own (0028,1050) WindowCenter / (0028,1051)
-    WindowWidth when present, else the 1st to 99th percentile of its values.
+    The window is ``window`` if given (the footer says "given"), else the series' own (0028,1050)
+    WindowCenter / (0028,1051) WindowWidth when present, else the 1st to 99th
+    percentile of its values.
 
     Returns
     -------
@@ -181,7 +246,12 @@ def write_preview(
     if output.suffix.lower() != ".png":
         raise InputError(f"{output}: the preview is written as PNG; name it *.png")
     image = read_series(series_dir, series_instance_uid=series_instance_uid)
-    pixels = preview_image(image, series_window(series_dir, series_instance_uid))
+    pixels = labelled_preview(
+        image,
+        window or series_window(series_dir, series_instance_uid),
+        slice_number=slice_number,
+        size=size,
+    )
     try:
         sitk.WriteImage(sitk.GetImageFromArray(pixels), str(output))
     except RuntimeError as error:

@@ -176,17 +176,46 @@ def test_preview_png(example: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     png = tmp_path / "preview.png"
     capsys.readouterr()
     assert main(["preview", str(example), str(png)]) == 0
-    assert "130 x 202 pixels" in capsys.readouterr().out
+    out = capsys.readouterr().out
     image = sitk.ReadImage(str(png))
     assert image.GetDimension() == 2
     assert image.GetPixelID() == sitk.sitkUInt8
-    # 2 x 2 panels of square 0.8 mm pixels, 2 pixels apart: axial 64 x 64, the
-    # others 64 wide and 32 x 2.5 / 0.8 = 100 high.
-    assert image.GetSize() == (64 + 2 + 64, 100 + 2 + 100)
+    width, height = image.GetSize()
+    assert f"{width} x {height} pixels" in out
+    # Four views of 320 pixels with their margins: a picture a person can read.
+    assert width >= 2 * 320 and height >= 2 * 320
     pixels = sitk.GetArrayFromImage(image)
     assert pixels.std() > 0
-    axial = pixels[:64, :64]
-    assert axial.max() == 255 and axial[0, 0] == 0  # bone saturates the window, air is black
+
+
+def _ink(pixels: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    top, bottom, left, right = box
+    return int(np.count_nonzero(pixels[top:bottom, left:right] > 200))
+
+
+def test_preview_labels_are_drawn(example: Path, tmp_path: Path) -> None:
+    """Titles, edge letters and the footer put ink where the picture has none."""
+    png = tmp_path / "p.png"
+    assert main(["preview", str(example), str(png), "--size", "200"]) == 0
+    pixels = sitk.GetArrayFromImage(sitk.ReadImage(str(png)))
+    assert _ink(pixels, (0, 20, 0, 200)) > 20  # "axial, slice 17 of 32"
+    assert _ink(pixels, (20, 42, 100, 150)) > 5  # "A" above the axial view
+    assert _ink(pixels, (110, 150, 0, 22)) > 5  # "R" left of it
+    assert _ink(pixels, (pixels.shape[0] - 48, pixels.shape[0], 0, 300)) > 40  # footer
+    other = tmp_path / "q.png"
+    assert main(["preview", str(example), str(other), "--slice", "3", "--window", "40", "400",
+                 "--size", "200"]) == 0  # fmt: skip
+    assert not np.array_equal(sitk.GetArrayFromImage(sitk.ReadImage(str(other))), pixels)
+    assert main(["preview", str(example), str(other), "--slice", "99"]) == 2
+
+
+def test_preview_of_a_2d_image(tmp_path: Path) -> None:
+    ws = dw.write_series(np.random.default_rng(1).integers(0, 255, (40, 60)).astype(np.uint8),
+                         tmp_path / "two", modality="OT", durable=False)  # fmt: skip
+    png = tmp_path / "two.png"
+    assert main(["preview", str(ws.directory), str(png)]) == 0
+    width, height = sitk.ReadImage(str(png)).GetSize()
+    assert width >= 320 and height >= 320
 
 
 def test_preview_uses_series_window(example: Path) -> None:

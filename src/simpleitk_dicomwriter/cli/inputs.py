@@ -19,6 +19,7 @@ from ..types import ImageInput
 
 __all__ = [
     "add_geometry_options",
+    "add_number_pair",
     "add_series_option",
     "geometry_options",
     "load",
@@ -117,6 +118,13 @@ def reference_image(args: argparse.Namespace) -> ImageInput:
             f"{args.reference}: geometry does not fit the array ({sitk_reason(error)})"
         ) from None
     return image
+
+
+def add_number_pair(
+    parser: argparse.ArgumentParser, flag: str, names: tuple[str, str], text: str
+) -> None:
+    """Add an option taking two numbers (``--rescale SLOPE INTERCEPT``)."""
+    parser.add_argument(flag, nargs=2, type=float, metavar=names, help=text)
 
 
 def add_series_option(parser: argparse.ArgumentParser, what: str) -> None:

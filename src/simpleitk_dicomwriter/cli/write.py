@@ -18,6 +18,7 @@ from ..write import write_series
 from . import render
 from .inputs import (
     add_geometry_options,
+    add_number_pair,
     add_series_option,
     geometry_options,
     load,
@@ -145,12 +146,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     write.add_argument(
         "--no-verify", action="store_true", help="skip re-reading and comparing the written series"
     )
-    write.add_argument(
-        "--rescale",
-        nargs=2,
-        type=float,
-        metavar=("SLOPE", "INTERCEPT"),
-        help="explicit rescale instead of the optimal one",
+    add_number_pair(
+        write, "--rescale", ("SLOPE", "INTERCEPT"), "explicit rescale instead of the optimal one"
     )
     write.add_argument("--json", action="store_true", help="print a JSON report on stdout")
     add_geometry_options(write, "INPUT")
