@@ -7,12 +7,17 @@ voxel in physical (LPS) space with plain NumPy.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -384,3 +389,67 @@ def write_interfile(
     header_path = directory / header_name
     header_path.write_text("\n".join(lines) + "\n")
     return header_path
+
+
+# --------------------------------------------------------------------------- Orthanc
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Orthanc:
+    """A running Orthanc: its REST base URL, DICOM port and AE title."""
+
+    base: str
+    dicom_port: int
+    aet: str = "ORTHANC"
+
+    @property
+    def dicomweb(self) -> str:
+        return self.base + "/dicom-web"
+
+
+@contextlib.contextmanager
+def orthanc_server(root: Path) -> Iterator[Orthanc]:
+    """Start a real Orthanc on loopback with a private storage folder (and DICOMweb)."""
+    binary = require_tool("Orthanc", system=True)
+    plugin = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+    if not plugin.exists():
+        message = "the orthanc-dicomweb plugin is not installed"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (required in CI)")
+        pytest.skip(message)
+    http, dicom = free_port(), free_port()
+    config = {
+        "Name": "dicomwriter-test", "HttpPort": http, "DicomPort": dicom, "DicomAet": "ORTHANC",
+        "StorageDirectory": str(root / "db"), "IndexDirectory": str(root / "db"),
+        "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
+        "HttpBindAddress": "127.0.0.1", "DicomBindAddress": "127.0.0.1",
+        "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
+        "Plugins": [str(plugin)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+    }  # fmt: skip
+    (root / "orthanc.json").write_text(json.dumps(config))
+    log = (root / "orthanc.log").open("w")
+    process = subprocess.Popen([binary, str(root / "orthanc.json")], stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{http}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/system", timeout=2).read()
+            break
+        except OSError:
+            if time.time() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail(f"Orthanc did not start: {(root / 'orthanc.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+    try:
+        yield Orthanc(base, dicom)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()

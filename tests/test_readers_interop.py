@@ -6,10 +6,8 @@ plastimatch, GDCM tools, dcmtk and Orthanc, compared in physical (LPS) space.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from conftest import (
     assert_same_in_physical_space,
     dciodvfy_errors,
     make_image,
+    orthanc_server,
     pydicom_volume,
     require_tool,
     rotation,
@@ -364,44 +363,11 @@ def test_dciodvfy_no_errors_and_only_explained_warnings(
 # --------------------------------------------------------------------------- Orthanc
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Orthanc on loopback; its REST base URL."""
-    binary = require_tool("Orthanc")
-    root = tmp_path_factory.mktemp("orthanc")
-    http, dicom = _free_port(), _free_port()
-    config = {
-        "Name": "dicomwriter-test", "HttpPort": http, "DicomPort": dicom,
-        "StorageDirectory": str(root / "db"), "IndexDirectory": str(root / "db"),
-        "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "Plugins": [],
-        "DicomAet": "ORTHANC", "HttpBindAddress": "127.0.0.1", "DicomBindAddress": "127.0.0.1",
-    }  # fmt: skip
-    (root / "orthanc.json").write_text(json.dumps(config))
-    log = (root / "orthanc.log").open("w")
-    process = subprocess.Popen([binary, str(root / "orthanc.json")], stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{http}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/system", timeout=2).read()
-            break
-        except OSError:
-            if time.time() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"Orthanc did not start: {(root / 'orthanc.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with orthanc_server(tmp_path_factory.mktemp("orthanc")) as server:
+        yield server.base
 
 
 def _rest(url: str, data: bytes | None = None) -> Any:

@@ -8,8 +8,16 @@ reader reads back correctly, and prove it by re-reading what was written.
 import logging
 
 from ._version import __version__
-from .errors import DicomWriterError, InputError, MetadataError, OutputError, VerificationError
+from .errors import (
+    DicomWriterError,
+    InputError,
+    MetadataError,
+    OutputError,
+    SendError,
+    VerificationError,
+)
 from .readers.series import read_series
+from .send import SendReport, send_series
 from .verify import VerificationReport, verify_series
 from .write import WrittenSeries, write_series
 
@@ -21,11 +29,14 @@ __all__ = [
     "InputError",
     "MetadataError",
     "OutputError",
+    "SendError",
+    "SendReport",
     "VerificationError",
     "VerificationReport",
     "WrittenSeries",
     "__version__",
     "read_series",
+    "send_series",
     "verify_series",
     "write_series",
 ]

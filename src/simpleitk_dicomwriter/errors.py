@@ -30,6 +30,10 @@ class OutputError(DicomWriterError, OSError):
     """The output directory cannot receive the series."""
 
 
+class SendError(DicomWriterError, OSError):
+    """A PACS or DICOMweb destination cannot be reached, refuses, or times out."""
+
+
 class VerificationError(DicomWriterError):
     """The written series does not round-trip.
 

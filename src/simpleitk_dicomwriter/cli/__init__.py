@@ -23,11 +23,11 @@ import SimpleITK as sitk
 
 from .._version import __version__
 from ..errors import DicomWriterError, VerificationError
-from . import info, preview, render, verify, write
+from . import info, preview, render, send, verify, write
 
 __all__ = ["main"]
 
-_COMMANDS = (write, verify, info, preview)
+_COMMANDS = (write, verify, info, preview, send)
 _handler: logging.Handler | None = None
 
 

@@ -26,6 +26,7 @@ from .inputs import (
     metadata_value,
     parse_set,
 )
+from .send import add_send_options, send_and_report
 
 __all__ = ["add_parser", "run"]
 
@@ -98,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
         progress=render.progress(sys.stderr, not args.no_verify) if show_progress else None,
         **geometry,
     )
+    if args.send is not None:
+        if not args.json:
+            print(render.written_text(written))
+        args.destination = args.send
+        return send_and_report(args, str(written.directory))
     if args.json:
         render.print_json(written.to_dict())
     else:
@@ -150,5 +156,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         write, "--rescale", ("SLOPE", "INTERCEPT"), "explicit rescale instead of the optimal one"
     )
     write.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    write.add_argument(
+        "--send", metavar="DESTINATION", help="send the verified series there (see send)"
+    )
+    add_send_options(write)
     add_geometry_options(write, "INPUT")
     write.set_defaults(run=run)
