@@ -225,3 +225,58 @@ def test_without_the_extra_the_error_names_it(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", _NO_PYNETDICOM, str(tmp_path / "s")],
                             capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert "pip install 'simpleitk_dicomwriter[pacs]'" in result.stdout, result.stderr
+
+
+# --------------------------------------------------------------------------- STOW-RS failures
+
+
+def _stow_server(status: int, failed_uid: str | None) -> tuple[Any, int]:
+    """A DICOMweb stand-in answering every STOW-RS request with ``status``."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body: dict[str, Any] = {}
+            if failed_uid is not None:
+                body = {"00081198": {"vr": "SQ", "Value": [
+                    {"00081155": {"vr": "UI", "Value": [failed_uid]},
+                     "00081197": {"vr": "US", "Value": [0xA700]}}]}}  # fmt: skip
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/dicom+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, int(server.server_address[1])
+
+
+def test_stow_partial_failure_names_the_refused_file(tmp_path: Path) -> None:
+    ws = dw.write_series(np.zeros((3, 4, 4), np.int16), tmp_path / "s", durable=False)
+    refused = pydicom.dcmread(ws.files[1])
+    server, port = _stow_server(202, str(refused.SOPInstanceUID))
+    try:
+        report = dw.send_series(ws.directory, f"http://127.0.0.1:{port}/dicom-web")
+    finally:
+        server.shutdown()
+    assert not report.ok and report.sent == 2
+    assert report.failed == [
+        {"file": ws.files[1].name, "status": 202, "reason": "Failure Reason 0xA700"}
+    ]
+
+
+def test_stow_http_error_fails_every_file(tmp_path: Path) -> None:
+    ws = dw.write_series(np.zeros((2, 4, 4), np.int16), tmp_path / "s", durable=False)
+    server, port = _stow_server(500, None)
+    try:
+        report = dw.send_series(ws.directory, f"http://127.0.0.1:{port}/dicom-web")
+    finally:
+        server.shutdown()
+    assert not report.ok and report.sent == 0
+    assert [f["reason"] for f in report.failed] == ["HTTP 500", "HTTP 500"]
