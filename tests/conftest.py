@@ -49,8 +49,12 @@ def require_tool(name: str, *, system: bool = False) -> str:
     """
     search = os.environ.get("PATH", "")
     if system:
-        venv = os.path.dirname(sys.executable)
-        search = os.pathsep.join(p for p in search.split(os.pathsep) if p != venv)
+        # Debian installs its tools here; look nowhere inside this environment.
+        prefix = os.path.realpath(sys.prefix)
+        entries = ["/usr/bin", "/usr/sbin", *search.split(os.pathsep)]
+        search = os.pathsep.join(
+            p for p in entries if p and not os.path.realpath(p).startswith(prefix)
+        )
     path = shutil.which(name, path=search)
     if path is None:
         message = f"external tool {name!r} is not on PATH"

@@ -321,7 +321,8 @@ def test_gdcm_and_dcmtk_tools(
             origin = [0.0, 0.0, 0.0]  # GDCM gives Secondary Capture no Image Plane
         # gdcminfo prints its report on stderr.
         report = (info.stdout + info.stderr).splitlines()
-        line = next(t for t in report if t.startswith("Origin"))
+        line = next((t for t in report if t.startswith("Origin")), None)
+        assert line is not None, f"{gdcminfo} printed no origin: {report}"
         found = [float(v) for v in line.split("(")[1].rstrip(")").split(",")]
         np.testing.assert_allclose(found, origin, atol=1e-3)  # gdcminfo prints 6 digits
         dump = _run([dcmdump, "-dc", str(path)])
