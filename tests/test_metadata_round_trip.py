@@ -337,3 +337,10 @@ def test_unsigned_numbers_inside_sequence_items(tmp_path: Path) -> None:
     ws = _write(tmp_path, metadata={"ReferencedImageSequence": [item]})
     (read,) = pydicom.dcmread(ws.files[0]).ReferencedImageSequence
     assert list(read.ReferencedSegmentNumber) == [1, 2]
+
+
+def test_us_or_ss_before_pixel_representation_is_refused(tmp_path: Path) -> None:
+    """GDCM cannot decide such an element's VR in Implicit VR: ITK's readers fail on it."""
+    with pytest.raises(MetadataError, match="PixelRepresentation"):
+        _write(tmp_path, metadata={"ZeroVelocityPixelValue": 0})
+    assert os.listdir(tmp_path) == []

@@ -134,6 +134,9 @@ class UserMetadata:
         return found
 
 
+_PIXEL_REPRESENTATION = 0x00280103
+
+
 def _signed_by_pixels(element: Element) -> bool:
     """Whether the element is "US or SS", its VR given by Pixel Representation."""
     return element.vr == "US" and "SS" in datadict.dictionary_VR(element.tag).split(" or ")
@@ -173,6 +176,14 @@ def validate_metadata(
         if element.vr == "SQ":
             sequences[element] = build_sequence(element, value)
             continue
+        if _signed_by_pixels(element) and element.tag < _PIXEL_REPRESENTATION:
+            # Found by the property test: GDCM (and so ITK's readers) cannot read
+            # such an element of an Implicit VR file before it has read the
+            # Pixel Representation that decides its VR ("pixelrep < t").
+            raise MetadataError(
+                f"{element}: its VR (US or SS) follows (0028,0103) PixelRepresentation, "
+                "which comes after it in the file; GDCM-based readers cannot read it back"
+            )
         # "US or SS" elements are checked once the pixels' signedness is known.
         checked = (
             Element(element.tag, element.keyword, "SL", element.vm)

@@ -15,18 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
-import pydicom
 from pydicom.charset import convert_encodings
 from pydicom.dataelem import DataElement, RawDataElement
-from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import data_element_generator
 from pydicom.filewriter import write_data_element
 from pydicom.uid import ImplicitVRLittleEndian
 
 from ..dicom.elements import label
-from ..errors import MetadataError, output_error
+from ..errors import MetadataError, OutputError, output_error
 
 __all__ = ["add_elements"]
 
@@ -34,13 +33,12 @@ __all__ = ["add_elements"]
 _LONG_HEADER_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
 
 
-def _encode(header: Dataset, element: DataElement) -> bytes:
+def _encode(element: DataElement, implicit: bool, encodings: list[str]) -> bytes:
     """One element in the file's own transfer syntax and character set."""
     out = DicomBytesIO()
     out.is_little_endian = True
-    out.is_implicit_VR = header.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
-    charset = convert_encodings(header.get("SpecificCharacterSet", "ISO_IR 6"))
-    write_data_element(out, element, encodings=charset)
+    out.is_implicit_VR = implicit
+    write_data_element(out, element, encodings=encodings)
     return out.getvalue()
 
 
@@ -50,20 +48,46 @@ def _element_start(raw: RawDataElement, implicit: bool) -> int:
     return int(raw.value_tell) - (12 if long_header else 8)
 
 
-def _raw_elements(data: bytes, header: Dataset, implicit: bool) -> dict[int, RawDataElement]:
-    """The top-level elements of the data set as read, with their offsets.
-
-    ``dcmread`` converts some elements as it reads them (and drops their
-    offsets), so the data set is walked again from its start, after the
-    preamble and the file meta group.
-    """
-    start = 132 + 12 + int(header.file_meta.FileMetaInformationGroupLength)
-    stream = BytesIO(data)
-    stream.seek(start)
+def _walk(stream: BytesIO, implicit: bool) -> tuple[list[Any], int]:
+    """The elements from the stream's position up to Pixel Data, and where it starts."""
     walker = data_element_generator(
         stream, implicit, True, stop_when=lambda tag, vr, length: tag == 0x7FE00010
     )
-    return {int(raw.tag): raw for raw in walker if isinstance(raw, RawDataElement)}
+    found = list(walker)
+    return found, stream.tell()
+
+
+def _layout(data: bytes) -> tuple[bool, dict[int, Any], int]:
+    """(implicit VR?, tag -> element as read, offset of Pixel Data) of a GDCM file.
+
+    Walked with pydicom's element generator rather than ``dcmread``, which
+    converts some elements as it reads (losing their offsets) and costs twice
+    as much: this pass runs for every file of most series.
+    """
+    if data[128:132] != b"DICM":
+        raise OutputError("the file written has no DICOM preamble")
+    stream = BytesIO(data)
+    stream.seek(132)
+    meta, _ = _walk(stream, implicit=False)
+    meta_end = 132
+    syntax = ""
+    for element in meta:
+        if int(element.tag) >> 16 != 0x0002:
+            break
+        if int(element.tag) == 0x00020000:
+            meta_end = 144 + int.from_bytes(element.value[:4], "little")
+        elif int(element.tag) == 0x00020010:
+            syntax = element.value.decode("ascii").rstrip("\0 ")
+    implicit = syntax == ImplicitVRLittleEndian
+    stream.seek(meta_end)
+    elements, end = _walk(stream, implicit)
+    return implicit, {int(e.tag): e for e in elements}, end
+
+
+def _encodings(found: dict[int, Any]) -> list[str]:
+    charset = found.get(0x00080005)
+    value = bytes(charset.value).decode("ascii").strip() if charset is not None else ""
+    return list(convert_encodings(value.split("\\") if value else "ISO_IR 6"))
 
 
 def _rewrite(path: Path, elements: Mapping[int, DataElement]) -> None:
@@ -71,18 +95,16 @@ def _rewrite(path: Path, elements: Mapping[int, DataElement]) -> None:
 
     Only these elements are encoded; an element GDCM already wrote with the
     same tag is replaced. Every other byte, the pixel data included, is kept,
-    so the cost is a header parse and one write. The file is rewritten in
+    so the cost is a header walk and one write. The file is rewritten in
     place: overwriting pages still in the page cache avoids the flush ext4
     forces on unlink or rename-over.
     """
     with path.open("r+b") as stream:
         data = stream.read()
-        probe = BytesIO(data)
-        header = pydicom.dcmread(probe, stop_before_pixels=True)
-        end = probe.tell()  # dcmread stops at the Pixel Data tag
-        implicit = header.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
-        raws = _raw_elements(data, header, implicit)
+        implicit, found, end = _layout(data)
+        raws = {t: e for t, e in found.items() if isinstance(e, RawDataElement)}
         starts = {tag: _element_start(raw, implicit) for tag, raw in raws.items()}
+        encodings = _encodings(raws)
         pieces, cursor = [], 0
         for tag in sorted(elements):
             if tag in raws:
@@ -90,11 +112,11 @@ def _rewrite(path: Path, elements: Mapping[int, DataElement]) -> None:
                 if raw.length == 0xFFFFFFFF:
                     raise MetadataError(f"{label(tag)} is already in {path.name}")
                 at, after = starts[tag], int(raw.value_tell) + int(raw.length)
-            elif tag in header:
+            elif tag in found:
                 raise MetadataError(f"{label(tag)} is already in {path.name}")
             else:
                 at = after = min((offset for t, offset in starts.items() if t > tag), default=end)
-            pieces += [data[cursor:at], _encode(header, elements[tag])]
+            pieces += [data[cursor:at], _encode(elements[tag], implicit, encodings)]
             cursor = after
         pieces.append(data[cursor:])
         stream.seek(0)
