@@ -57,6 +57,23 @@ def fill_old(directory: Path, count: int = 10) -> dict[str, bytes]:
     return snapshot(directory)
 
 
+def fail_execute(
+    monkeypatch: pytest.MonkeyPatch, on_call: int, exception: type[BaseException]
+) -> list[int]:
+    """Make GDCM's Execute raise ``exception`` on its ``on_call``-th call; the calls made."""
+    original = sitk.ImageFileWriter.Execute
+    calls: list[int] = []
+
+    def execute(self: sitk.ImageFileWriter, *args: object) -> object:
+        calls.append(1)
+        if len(calls) == on_call:
+            raise exception("simulated failure")
+        return original(self, *args)
+
+    monkeypatch.setattr(sitk.ImageFileWriter, "Execute", execute)
+    return calls
+
+
 def failing_report(*_: object, **__: object) -> VerificationReport:
     return VerificationReport(ok=False, problems=["injected mismatch"], max_abs_error=5.0)
 
@@ -178,16 +195,7 @@ def test_existing_directory_failure_leaves_nothing_beside(
     """The engine fails half-way through an overwrite: the old series stays, nothing beside."""
     out = tmp_path / "out"
     before = fill_old(out, count=2)
-    original = sitk.ImageFileWriter.Execute
-    calls = []
-
-    def execute(self: sitk.ImageFileWriter, *args: object) -> object:
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("simulated failure")
-        return original(self, *args)
-
-    monkeypatch.setattr(sitk.ImageFileWriter, "Execute", execute)
+    calls = fail_execute(monkeypatch, on_call=2, exception=RuntimeError)
     with pytest.raises(OutputError, match="simulated failure"):
         dw.write_series(volume(), out, modality="MR", overwrite=True)
     assert len(calls) == 2
@@ -200,16 +208,7 @@ def test_failure_in_the_middle_of_writing_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exception: type[BaseException]
 ) -> None:
     """The engine fails (or the user interrupts) after two of six slices."""
-    original = sitk.ImageFileWriter.Execute
-    calls = []
-
-    def execute(self: sitk.ImageFileWriter, *args: object) -> object:
-        calls.append(1)
-        if len(calls) == 3:
-            raise exception("simulated failure")
-        return original(self, *args)
-
-    monkeypatch.setattr(sitk.ImageFileWriter, "Execute", execute)
+    calls = fail_execute(monkeypatch, on_call=3, exception=exception)
     out = tmp_path / "out"
     expected = OutputError if exception is RuntimeError else KeyboardInterrupt
     with pytest.raises(expected):

@@ -48,10 +48,11 @@ def _element_start(raw: RawDataElement, implicit: bool) -> int:
     return int(raw.value_tell) - (12 if long_header else 8)
 
 
-def _walk(stream: BytesIO, implicit: bool) -> tuple[list[Any], int]:
-    """The elements from the stream's position up to Pixel Data, and where it starts."""
+def _walk(stream: BytesIO, implicit: bool, until: Callable[[int], bool]) -> tuple[list[Any], int]:
+    """The elements from the stream's position up to the first tag ``until`` accepts,
+    and the offset where that element starts."""
     walker = data_element_generator(
-        stream, implicit, True, stop_when=lambda tag, vr, length: tag == 0x7FE00010
+        stream, implicit, True, stop_when=lambda tag, vr, length: until(int(tag))
     )
     found = list(walker)
     return found, stream.tell()
@@ -68,19 +69,12 @@ def _layout(data: bytes) -> tuple[bool, dict[int, Any], int]:
         raise OutputError("the file written has no DICOM preamble")
     stream = BytesIO(data)
     stream.seek(132)
-    meta, _ = _walk(stream, implicit=False)
-    meta_end = 132
-    syntax = ""
-    for element in meta:
-        if int(element.tag) >> 16 != 0x0002:
-            break
-        if int(element.tag) == 0x00020000:
-            meta_end = 144 + int.from_bytes(element.value[:4], "little")
-        elif int(element.tag) == 0x00020010:
-            syntax = element.value.decode("ascii").rstrip("\0 ")
-    implicit = syntax == ImplicitVRLittleEndian
+    # The file meta group is Explicit VR; the walk stops where the data set begins.
+    meta, meta_end = _walk(stream, implicit=False, until=lambda tag: tag >> 16 != 0x0002)
+    syntax = next((e.value for e in meta if int(e.tag) == 0x00020010), b"")
+    implicit = bytes(syntax).decode("ascii").rstrip("\0 ") == ImplicitVRLittleEndian
     stream.seek(meta_end)
-    elements, end = _walk(stream, implicit)
+    elements, end = _walk(stream, implicit, until=lambda tag: tag == 0x7FE00010)
     return implicit, {int(e.tag): e for e in elements}, end
 
 
