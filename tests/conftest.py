@@ -422,12 +422,17 @@ class Orthanc:
 def orthanc_server(root: Path) -> Iterator[Orthanc]:
     """Start a real Orthanc on loopback with a private storage folder (and DICOMweb)."""
     binary = require_tool("Orthanc", system=True)
-    plugin = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
-    if not plugin.exists():
-        message = "the orthanc-dicomweb plugin is not installed"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (required in CI)")
-        pytest.skip(message)
+    plugins = [
+        Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so"),
+        # Orthanc's own decoder lacks JPEG 2000; its GDCM plugin renders those previews.
+        Path("/usr/share/orthanc/plugins/libOrthancGdcm.so"),
+    ]
+    for plugin in plugins:
+        if not plugin.exists():
+            message = f"the Orthanc plugin {plugin.name} is not installed"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message + " (required in CI)")
+            pytest.skip(message)
     http, dicom = free_port(), free_port()
     config = {
         "Name": "dicomwriter-test", "HttpPort": http, "DicomPort": dicom, "DicomAet": "ORTHANC",
@@ -435,7 +440,7 @@ def orthanc_server(root: Path) -> Iterator[Orthanc]:
         "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
         "HttpBindAddress": "127.0.0.1", "DicomBindAddress": "127.0.0.1",
         "DicomAlwaysAllowStore": True, "DicomAlwaysAllowFind": True,
-        "Plugins": [str(plugin)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        "Plugins": [str(p) for p in plugins], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
     }  # fmt: skip
     (root / "orthanc.json").write_text(json.dumps(config))
     log = (root / "orthanc.log").open("w")

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -14,6 +15,7 @@ import pytest
 import SimpleITK as sitk
 
 import simpleitk_dicomwriter as dw
+import simpleitk_dicomwriter.engine.slices as slices_module
 import simpleitk_dicomwriter.write as writer_module
 from simpleitk_dicomwriter import (
     DicomWriterError,
@@ -57,20 +59,21 @@ def fill_old(directory: Path, count: int = 10) -> dict[str, bytes]:
     return snapshot(directory)
 
 
-def fail_execute(
+def fail_slice(
     monkeypatch: pytest.MonkeyPatch, on_call: int, exception: type[BaseException]
 ) -> list[int]:
-    """Make GDCM's Execute raise ``exception`` on its ``on_call``-th call; the calls made."""
-    original = sitk.ImageFileWriter.Execute
+    """Make the engine's encoding of a slice raise ``exception`` on its ``on_call``-th
+    slice (as a codec would); the calls made."""
+    original = slices_module._pixel_data
     calls: list[int] = []
 
-    def execute(self: sitk.ImageFileWriter, *args: object) -> object:
+    def pixel_data(*args: Any) -> Any:
         calls.append(1)
         if len(calls) == on_call:
             raise exception("simulated failure")
-        return original(self, *args)
+        return original(*args)
 
-    monkeypatch.setattr(sitk.ImageFileWriter, "Execute", execute)
+    monkeypatch.setattr(slices_module, "_pixel_data", pixel_data)
     return calls
 
 
@@ -195,7 +198,7 @@ def test_existing_directory_failure_leaves_nothing_beside(
     """The engine fails half-way through an overwrite: the old series stays, nothing beside."""
     out = tmp_path / "out"
     before = fill_old(out, count=2)
-    calls = fail_execute(monkeypatch, on_call=2, exception=RuntimeError)
+    calls = fail_slice(monkeypatch, on_call=2, exception=RuntimeError)
     with pytest.raises(OutputError, match="simulated failure"):
         dw.write_series(volume(), out, modality="MR", overwrite=True)
     assert len(calls) == 2
@@ -208,7 +211,7 @@ def test_failure_in_the_middle_of_writing_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exception: type[BaseException]
 ) -> None:
     """The engine fails (or the user interrupts) after two of six slices."""
-    calls = fail_execute(monkeypatch, on_call=3, exception=exception)
+    calls = fail_slice(monkeypatch, on_call=3, exception=exception)
     out = tmp_path / "out"
     expected = OutputError if exception is RuntimeError else KeyboardInterrupt
     with pytest.raises(expected):

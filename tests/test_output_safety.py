@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -23,7 +24,7 @@ import pytest
 from conftest import require_root
 
 import simpleitk_dicomwriter as dw
-import simpleitk_dicomwriter.engine.splice as splice_module
+import simpleitk_dicomwriter.sinks.fileset as fileset_module
 from simpleitk_dicomwriter import OutputError
 from simpleitk_dicomwriter.sinks.directory import debris_names
 from simpleitk_dicomwriter.types import Modality
@@ -200,17 +201,28 @@ def test_disk_full_is_a_plain_output_error(tmp_path: Path, overwrite: bool) -> N
             assert os.listdir(mnt) == []
 
 
-def test_disk_full_during_the_sequence_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PET files grow in the sequence pass: a full disk there is a plain OutputError too."""
+class _FullOs:
+    """The os module, seen by one module, on a disk that is full for renames."""
 
-    def full(*_: object) -> None:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    @staticmethod
+    def replace(*_: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(splice_module, "_rewrite", full)
+
+def test_disk_full_during_the_file_set_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving files to their media file IDs on a full disk is a plain OutputError too."""
+
+    monkeypatch.setattr(fileset_module, "os", _FullOs())
     with pytest.raises(OutputError, match="disk is full"):
-        dw.write_series(volume().astype(np.float32), tmp_path / "pet", modality="PT")
+        dw.write_series(
+            volume().astype(np.float32), tmp_path / "pet", modality="PT",
+            metadata={"PatientID": "P1"}, dicomdir=True,
+        )  # fmt: skip
     assert os.listdir(tmp_path) == []
 
 
@@ -469,7 +481,7 @@ def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-@pytest.mark.parametrize("modality", ["CT", "PT"])  # PT files are final after the splice
+@pytest.mark.parametrize("modality", ["CT", "PT"])
 def test_durable_syncs_every_file_and_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modality: Modality
 ) -> None:

@@ -10,12 +10,14 @@ from .errors import DicomWriterError
 __all__ = ["require"]
 
 
-def require(module: str, extra: str) -> ModuleType:
-    """Import ``module``, or raise a :class:`DicomWriterError` naming the extra to install."""
+def require(
+    module: str, extra: str, error: type[DicomWriterError] = DicomWriterError
+) -> ModuleType:
+    """Import ``module``, or raise ``error`` naming the extra to install."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise DicomWriterError(
+        raise error(
             f"{module} is needed for this; install it with "
             f"pip install 'simpleitk_dicomwriter[{extra}]'"
         ) from None

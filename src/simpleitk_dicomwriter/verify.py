@@ -30,7 +30,7 @@ from .dicom.consistency import (
 )
 from .dicom.elements import Element
 from .errors import InputError
-from .images import as_image
+from .images import as_image, sitk_reason
 from .pixels.geometry import Geometry
 from .readers.headers import scan_headers
 from .readers.images import load_image
@@ -249,14 +249,23 @@ def compare(
     problems += check_files(named, geometry, rescale)
     problems += check_values(named, expected or {})
     if headers and not scan.others and report.series_instance_uid is not None:
+        # A file-set keeps its images below the DICOMDIR, in one series folder.
+        folders = {path.parent for path in scan.headers}
+        folder = folders.pop() if len(folders) == 1 else directory
         ordered = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(
-            str(directory), report.series_instance_uid
+            str(folder), report.series_instance_uid
         )
         if len(ordered) == depth == scan.count:
             canon_voxels, canon_geometry = _canonical(voxels, geometry)
-            report.max_abs_error = _compare_values(
-                list(ordered), canon_voxels, canon_geometry, tolerance, problems
-            )
+            try:
+                report.max_abs_error = _compare_values(
+                    list(ordered), canon_voxels, canon_geometry, tolerance, problems
+                )
+            except RuntimeError as error:
+                # A decoder that cannot read what was written (a codec bug, a
+                # syntax GDCM lacks) is a failed verification, never a crash.
+                report.max_abs_error = math.inf
+                problems.append(f"SimpleITK cannot read the series back: {sitk_reason(error)}")
         elif len(ordered) != scan.count:
             problems.append(f"GDCM groups {len(ordered)} of the {scan.count} files into the series")
     report.problems = problems

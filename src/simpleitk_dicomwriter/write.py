@@ -1,4 +1,4 @@
-"""Writing a series: validate everything, write, splice, verify, publish.
+"""Writing a series: validate everything, write, verify, publish.
 
 :func:`write_series` decides the whole header before the first byte is
 written, has the engine write the slices into a staging directory, verifies
@@ -17,21 +17,25 @@ from typing import Any
 from pydicom.uid import UID
 
 from .dicom.derived import inherited, splice_elements
-from .dicom.header import ds_fixes, series_header, validate_metadata
+from .dicom.header import series_header, validate_metadata
 from .dicom.iods import IODS
+from .dicom.syntaxes import DEFAULT, TransferSyntax
+from .dicom.syntaxes import transfer_syntax as resolve_syntax
+from .engine.codecs import frame_encoder
 from .engine.slices import Progress, write_slices
-from .engine.splice import add_elements
-from .errors import InputError, VerificationError
+from .errors import InputError, MetadataError, VerificationError
 from .images import as_image
 from .pixels import rescale as enc
 from .readers.template import load_template
 from .sinks.directory import OutputTarget, resolve_output
+from .sinks.fileset import make_fileset
 from .types import ImageInput, MetadataInput, Modality, PathInput, TemplateInput
 from .verify import VerificationReport, compare
 
 __all__ = ["WrittenSeries", "write_series"]
 
 _log = logging.getLogger(__name__)
+_PATIENT_ID = "0010|0020"
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ def write_series(
     origin: Sequence[float] | None = None,
     direction: Sequence[float] | None = None,
     rescale: str | tuple[float, float] = "auto",
+    transfer_syntax: str | TransferSyntax = DEFAULT,
+    dicomdir: bool = False,
     overwrite: bool = False,
     verify: bool = True,
     durable: bool = True,
@@ -141,6 +147,16 @@ def write_series(
         Geometry of an ndarray in SimpleITK's (x, y, z) order.
     rescale : "auto" or (slope, intercept)
         How values are stored; see :func:`simpleitk_dicomwriter.pixels.rescale.choose`.
+    transfer_syntax : str
+        How the files are encoded, all lossless: ``"explicit"`` (the default,
+        Explicit VR Little Endian), ``"implicit"``, ``"jpeg-lossless"``
+        (Process 14 SV1), ``"jpeg2000-lossless"``, ``"rle"``,
+        ``"jpeg-ls-lossless"``, or the transfer syntax UID. The compressed
+        ones need the ``[codecs]`` extra.
+    dicomdir : bool
+        Write a DICOM file-set for removable media: a ``DICOMDIR`` at the top
+        of ``output_dir`` and the files below it under media file IDs. Needs a
+        (0010,0020) PatientID from ``metadata`` or the template.
     overwrite : bool
         Replace the DICOM series in a non-empty ``output_dir``. A directory that
         holds anything else (a non-DICOM file, a subfolder) is refused untouched.
@@ -165,6 +181,13 @@ def write_series(
     iod = IODS.get(str(modality).upper())
     if iod is None:
         raise InputError(f"modality {modality!r} is not one of {', '.join(IODS)}")
+    syntax = resolve_syntax(transfer_syntax)
+    frame_encoder(syntax)  # a missing codec is an InputError before anything is written
+    if dicomdir and syntax.implicit:
+        raise InputError(
+            "(0002,0010) TransferSyntaxUID: implicit cannot be used with dicomdir; every "
+            "media profile (PS3.11) requires Explicit VR"
+        )
     voxels, geometry = as_image(image, spacing, origin, direction)
     user = validate_metadata(metadata, iod)
     source = load_template(template) if template is not None else None
@@ -177,25 +200,24 @@ def write_series(
     common, per_file = splice_elements(
         iod, user, source, geometry, same_frame_of_reference, encoding.signed
     )
-    fixed, fixed_per_file = ds_fixes(header, geometry)
-    common = {**fixed, **common}
-    if any(fixed_per_file):
-        per_file = [
-            {**a, **b}
-            for a, b in zip(fixed_per_file, per_file or [{}] * len(fixed_per_file), strict=True)
-        ]
+    given = {element.key: text for element, text in user.values.items()}
+    if dicomdir and not given.get(_PATIENT_ID, header.tags.get(_PATIENT_ID, "")).strip():
+        raise MetadataError(
+            "(0010,0020) PatientID: a DICOM file-set (dicomdir) needs one; give it in "
+            "metadata or take it from a template"
+        )
     target = resolve_output(output_dir)
     # Reported as given (a symbolic link stays the user's name for the directory).
     shown = Path(output_dir).absolute()
-    splice = bool(common) or per_file is not None
     with OutputTarget(target, overwrite, durable) as out:
-        on_final = out.syncer.submit
         files, max_error = write_slices(
             out.staging, voxels, geometry, header, encoding, iod, progress,
-            on_final=None if splice else on_final,
+            syntax=syntax, common=common, per_file=per_file, on_final=out.syncer.submit,
         )  # fmt: skip
-        if splice:
-            add_elements(files, common, per_file, on_final=on_final)
+        if dicomdir:
+            out.syncer.wait()  # the files are moved next: synced where they are
+            files = make_fileset(out.staging, files, sync=out.make_durable)
+        staging = out.staging
         report = None
         if verify:
             report = compare(out.staging, voxels, geometry, encoding.bound,
@@ -211,7 +233,7 @@ def write_series(
     _log.info("wrote %d files to %s", len(files), shown)
     return WrittenSeries(
         directory=shown,
-        files=tuple(shown / f.name for f in files),
+        files=tuple(shown / f.relative_to(staging) for f in files),
         study_instance_uid=header.study_instance_uid,
         series_instance_uid=header.series_instance_uid,
         frame_of_reference_uid=header.frame_of_reference_uid,

@@ -92,7 +92,7 @@ def test_info_tags(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "(0010,0010) PatientName PN Phantom^Example" in lines
     assert "(0008,0060) Modality CS CT" in lines
     assert "(0008,0008) ImageType CS DERIVED\\SECONDARY\\AXIAL" in lines
-    assert "(0002,0010) TransferSyntaxUID UI 1.2.840.10008.1.2" in lines
+    assert "(0002,0010) TransferSyntaxUID UI 1.2.840.10008.1.2.1" in lines
     assert f"(7FE0,0010) PixelData OW <{64 * 64 * 2} bytes>" in lines
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import SimpleITK as sitk
 from pydicom.misc import is_dicom
 
+from ..dicom.syntaxes import DEFAULT, SYNTAXES
 from ..errors import InputError
 from ..readers.example import EXAMPLE_PREFIX
 from ..sinks.directory import check_output, resolve_output
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         metadata=user,
         template=template,
         rescale=tuple(args.rescale) if args.rescale else "auto",
+        transfer_syntax=args.transfer_syntax,
+        dicomdir=args.dicomdir,
         overwrite=args.overwrite,
         verify=not args.no_verify,
         progress=render.progress(sys.stderr, not args.no_verify) if show_progress else None,
@@ -147,6 +150,19 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         help="set an element by keyword or gggg|eeee; separate several values with a backslash",
+    )
+    write.add_argument(
+        "--transfer-syntax",
+        metavar="NAME",
+        default=DEFAULT.name,
+        help=f"how the files are encoded, all lossless: {', '.join(SYNTAXES)} or a transfer "
+        f"syntax UID (default {DEFAULT.name}; the compressed ones need the [codecs] extra)",
+    )
+    write.add_argument(
+        "--dicomdir",
+        action="store_true",
+        help="write a DICOM file-set for a CD or USB stick: a DICOMDIR at the top of "
+        "OUTPUT_DIR and media file IDs (needs a PatientID)",
     )
     write.add_argument("--overwrite", action="store_true", help="replace a non-empty OUTPUT_DIR")
     write.add_argument(

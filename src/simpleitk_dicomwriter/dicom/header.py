@@ -29,7 +29,6 @@ from .values import Value, format_value, typed_value
 __all__ = [
     "SeriesHeader",
     "UserMetadata",
-    "ds_fixes",
     "new_uid",
     "series_header",
     "slice_tags",
@@ -345,40 +344,3 @@ def slice_tags(iod: IOD, geometry: Geometry, k: int) -> dict[str, str]:
     if iod.modality == "PT":
         tags[_IMAGE_INDEX] = str(k + 1)
     return tags
-
-
-# Decimal Strings GDCM formats itself from the image (geometry, rescale), dropping
-# the leading zero of values below 1: VTK reads ".8" as 0. These are rewritten in
-# the splice pass wherever our own text has that zero.
-_GDCM_DS = tuple(
-    resolve(k)
-    for k in ("PixelSpacing", "SpacingBetweenSlices", "ImageOrientationPatient",
-              "RescaleIntercept", "RescaleSlope")
-)  # fmt: skip
-_IPP_ELEMENT = resolve("ImagePositionPatient")
-
-
-def _needs_zero(text: str) -> bool:
-    return any(v.lstrip("-").startswith("0.") for v in text.split("\\"))
-
-
-def _ds(element: Element, text: str) -> DataElement:
-    return DataElement(element.tag, "DS", text.split("\\") if "\\" in text else text)
-
-
-def ds_fixes(
-    header: SeriesHeader, geometry: Geometry
-) -> tuple[dict[int, DataElement], list[dict[int, DataElement]]]:
-    """The series' and each slice's Decimal Strings that GDCM writes without their 0."""
-    common = {
-        e.tag: _ds(e, header.tags[e.key])
-        for e in _GDCM_DS
-        if e.key in header.tags and _needs_zero(header.tags[e.key])
-    }
-    per_file = []
-    for k in range(geometry.size[2]):
-        position = geometry.position_ds(k)
-        per_file.append(
-            {_IPP_ELEMENT.tag: _ds(_IPP_ELEMENT, position)} if _needs_zero(position) else {}
-        )
-    return common, per_file

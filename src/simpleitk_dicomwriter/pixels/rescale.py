@@ -244,20 +244,18 @@ def encode(plane: npt.NDArray[np.generic], enc: Encoding) -> tuple[npt.NDArray[n
 
     Returns
     -------
-    pixels : ndarray
-        For an identity encoding, the stored integers. Otherwise float64 values
-        ``q * slope + intercept`` of the quantised integers ``q``: GDCM's writer
-        divides them back exactly (it rounds), so it stores ``q`` and writes the
-        slope and intercept it was given.
+    stored : ndarray
+        The stored integers, little-endian, of type ``enc.stored``.
     max_error : float
         Largest ``|input - decoded|`` on this slice.
     """
+    stored_type = np.dtype(enc.stored).newbyteorder("<")
     if enc.identity:
-        return plane.astype(enc.stored, copy=False), 0.0
+        return plane.astype(stored_type, copy=False), 0.0
     lo, hi = _STORED[enc.stored]
     values = plane.astype(np.float64)
     stored = np.rint((values - enc.intercept) / enc.slope)
     np.clip(stored, lo, hi, out=stored)
     decoded = stored * enc.slope + enc.intercept
     error = float(np.max(np.abs(values - decoded))) if values.size else 0.0
-    return decoded, error
+    return stored.astype(stored_type), error

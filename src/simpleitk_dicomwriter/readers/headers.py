@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
+from pydicom.fileset import FileSet
 
 __all__ = ["DirectoryScan", "scan_headers", "series_files"]
 
@@ -38,8 +39,28 @@ class DirectoryScan:
         return len(self.headers) + len(self.others)
 
 
+#: The name of the directory file at the top of a DICOM file-set (PS3.10).
+DICOMDIR = "DICOMDIR"
+
+
+def fileset_files(root: Path) -> list[Path] | None:
+    """The files a ``DICOMDIR`` at the top of ``root`` lists, sorted; None without one."""
+    path = root / DICOMDIR
+    if not path.is_file():
+        return None
+    try:
+        fileset = FileSet(pydicom.dcmread(path))
+    except Exception:  # pydicom raises many kinds for a damaged DICOMDIR: not a file-set
+        return None
+    return sorted(Path(instance.path) for instance in fileset)
+
+
 def series_files(directory: Path) -> list[Path]:
-    """The regular, non-hidden files of ``directory``, sorted by name."""
+    """The files of ``directory``, sorted by name: its regular, non-hidden files,
+    or those its ``DICOMDIR`` lists when it is a file-set."""
+    listed = fileset_files(directory)
+    if listed is not None:
+        return listed
     return sorted(p for p in directory.iterdir() if not p.name.startswith(".") and p.is_file())
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from pydicom.misc import is_dicom
 
 from ..errors import OutputError, output_error
+from ..readers.headers import DICOMDIR
 from .durable import Syncer, fsync_directory
 from .lock import OutputLock, lock_path
 
@@ -101,13 +102,31 @@ def _follow(path: Path) -> Path:
     return path
 
 
+def _only_dicom(directory: str) -> bool:
+    """Whether a folder of a file-set holds DICOM files and such folders only."""
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            if not _only_dicom(entry.path):
+                return False
+        elif not (entry.is_file(follow_symlinks=False) and is_dicom(entry.path)):
+            return False
+    return True
+
+
 def _dicom_series_files(output_dir: Path) -> list[Path]:
-    """The files of the DICOM series in ``output_dir``, refusing anything else in it."""
+    """The entries of the DICOM series in ``output_dir``, refusing anything else in it.
+
+    A file-set (a DICOMDIR at the top) may hold folders of DICOM files.
+    """
     files, others = [], []
+    fileset = (output_dir / DICOMDIR).is_file()
     for entry in sorted(os.scandir(output_dir), key=lambda e: e.name):
         if _STAGING_INSIDE.match(entry.name) and entry.is_dir(follow_symlinks=False):
             continue  # debris of a killed writer into this mount point
-        if entry.is_file(follow_symlinks=False) and is_dicom(entry.path):
+        folder = entry.is_dir(follow_symlinks=False)
+        if (not folder and entry.is_file(follow_symlinks=False) and is_dicom(entry.path)) or (
+            fileset and folder and _only_dicom(entry.path)
+        ):
             files.append(Path(entry.path))
         else:
             others.append(entry.name + ("/" if entry.is_dir(follow_symlinks=False) else ""))
@@ -297,13 +316,32 @@ class OutputTarget:
         """Rename the verified files into ``output_dir``, then drop the old ones."""
         new = sorted(p.name for p in self.staging.iterdir())
         for name in new:
-            os.replace(self.staging / name, self.output_dir / name)
+            target = self.output_dir / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)  # a folder of the file-set replaced
+            os.replace(self.staging / name, target)
         self._sync(self.output_dir)
         kept = set(new)
         for old in self._replaced:
             if old.name not in kept:
-                old.unlink(missing_ok=True)
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old)
+                else:
+                    old.unlink(missing_ok=True)
         self._sync(self.output_dir)
+
+    def make_durable(self, path: Path) -> None:
+        """Sync one file or directory now, when writing is durable."""
+        if not self.syncer.enabled:
+            return
+        if path.is_dir():
+            fsync_directory(path)
+            return
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def _sync(self, directory: Path) -> None:
         if self.syncer.enabled:
