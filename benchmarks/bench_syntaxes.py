@@ -36,10 +36,10 @@ from typing import Any
 import SimpleITK as sitk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_write import make_volume  # noqa: E402 - the sibling script's phantom
+from bench_write import make_volume
 
-import simpleitk_dicomwriter as dw  # noqa: E402
-from simpleitk_dicomwriter.dicom.syntaxes import SYNTAXES  # noqa: E402
+import simpleitk_dicomwriter as dw
+from simpleitk_dicomwriter.dicom.syntaxes import SYNTAXES
 
 SMALL = (40, 128, 128)
 FULL = (300, 512, 512)

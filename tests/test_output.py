@@ -201,7 +201,7 @@ def test_existing_directory_failure_leaves_nothing_beside(
     calls = fail_slice(monkeypatch, on_call=2, exception=RuntimeError)
     with pytest.raises(OutputError, match="simulated failure"):
         dw.write_series(volume(), out, modality="MR", overwrite=True)
-    assert len(calls) == 2
+    assert len(calls) >= 2  # threads may have started the next slices
     assert os.listdir(tmp_path) == ["out"]
     assert snapshot(out) == before
 
@@ -216,7 +216,7 @@ def test_failure_in_the_middle_of_writing_leaves_nothing(
     expected = OutputError if exception is RuntimeError else KeyboardInterrupt
     with pytest.raises(expected):
         dw.write_series(volume(), out)
-    assert len(calls) == 3
+    assert len(calls) >= 3  # threads may have started the next slices
     assert not out.exists()
     assert os.listdir(tmp_path) == []
 

@@ -9,6 +9,7 @@ memory beyond the reference itself.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pydicom
+import pydicom.config
 import SimpleITK as sitk
 
 from .dicom.consistency import (
@@ -212,6 +214,23 @@ def _compare_geometry(image: sitk.Image, geometry: Geometry, problems: list[str]
         )
 
 
+@contextlib.contextmanager
+def _unvalidated_reads() -> Iterator[None]:
+    """pydicom without its read-time value validation, for the duration of a check.
+
+    Reading 300 headers costs half as much without it, and nothing is lost:
+    validation on read only warns, and the checks compare every value with what
+    was meant to be written.
+    """
+    settings = pydicom.config.settings
+    before = settings.reading_validation_mode
+    settings.reading_validation_mode = pydicom.config.IGNORE
+    try:
+        yield
+    finally:
+        settings.reading_validation_mode = before
+
+
 def compare(
     directory: str | os.PathLike[str],
     voxels: npt.NDArray[np.generic],
@@ -227,7 +246,18 @@ def compare(
     ``expected`` the element values every file must hold (the user's and the
     template's).
     """
-    directory = Path(directory)
+    with _unvalidated_reads():
+        return _compare(Path(directory), voxels, geometry, tolerance, rescale, expected)
+
+
+def _compare(
+    directory: Path,
+    voxels: npt.NDArray[np.generic],
+    geometry: Geometry,
+    tolerance: float | None,
+    rescale: tuple[float, float] | None,
+    expected: Mapping[Element, str] | None,
+) -> VerificationReport:
     problems: list[str] = []
     report = VerificationReport(ok=False, tolerance=tolerance or 0.0, directory=str(directory))
     if not directory.is_dir():

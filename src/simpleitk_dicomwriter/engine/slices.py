@@ -10,9 +10,11 @@ does best, reading the series back for verification.
 
 from __future__ import annotations
 
+import os
 import struct
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,7 @@ from ..pixels import rescale
 from ..pixels.geometry import Geometry
 from .codecs import FrameEncoder, frame_encoder
 
-__all__ = ["IMPLEMENTATION_CLASS_UID", "Progress", "slice_names", "write_slices"]
+__all__ = ["IMPLEMENTATION_CLASS_UID", "WORKERS", "Progress", "slice_names", "write_slices"]
 
 #: Called as ``progress(slices_written, total)`` after each slice.
 Progress = Callable[[int, int], None]
@@ -51,6 +53,9 @@ _PREAMBLE = b"\0" * 128 + b"DICM"
 _PIXEL_DATA = 0x7FE00010
 _SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 _CHARSET = "0008|0005"  # (0008,0005) SpecificCharacterSet
+_SOP_INSTANCE_UID = "0008|0018"
+#: Threads writing slices: one per core (module-level so that tests can set 1).
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def slice_names(count: int) -> list[str]:
@@ -178,7 +183,7 @@ def write_slices(
         Largest quantisation error over all slices.
     """
     encoder = frame_encoder(syntax)
-    signed = encoding.signed
+    signed, implicit = encoding.signed, syntax.implicit
     planes = voxels.reshape(-1, *voxels.shape[-2:])
     count, rows, columns = planes.shape
     encode = _Encoder(syntax, header.tags.get(_CHARSET, ""))
@@ -186,40 +191,53 @@ def write_slices(
     series.update(encode.texts({resolve("Rows").key: str(rows)}, signed))
     series.update(encode.texts({resolve("Columns").key: str(columns)}, signed))
     series.update(encode.elements(common))
-    files, worst = [], 0.0
-    for k, name in enumerate(slice_names(count)):
+    names = slice_names(count)
+
+    def write_one(k: int) -> tuple[Path, float]:
         stored, error = rescale.encode(planes[k], encoding)
-        worst = max(worst, error)
         own = slice_tags(iod, geometry, k)
         elements = dict(series)
         for key, text in own.items():
             tag = int(key.replace("|", ""), 16)
             vr = _vr(tag, signed)
             elements[tag] = (
-                _short(tag, vr, struct.pack("<H", int(text)), syntax.implicit)
+                _short(tag, vr, struct.pack("<H", int(text)), implicit)
                 if vr == "US"
-                else _text(tag, vr, text, syntax.implicit)
+                else _text(tag, vr, text, implicit)
             )
         if per_file is not None:
             elements.update(encode.elements(per_file[k]))
-        instance_uid = own[resolve("SOPInstanceUID").key]
         try:
             head, value = _pixel_data(stored, syntax, encoder)
         except Exception as error:
             # A codec refusing a plane (each raises its own kind): the write stops
             # and nothing is published.
             raise OutputError(f"encoding slice {k + 1} as {syntax.name} failed: {error}") from error
+        meta = _file_meta(iod, syntax, own[_SOP_INSTANCE_UID])
         body = b"".join(elements[tag] for tag in sorted(elements) if tag < _PIXEL_DATA)
-        path = staging / name
+        path = staging / names[k]
         try:
             with path.open("xb") as stream:
-                stream.write(_PREAMBLE + _file_meta(iod, syntax, instance_uid) + body + head)
+                stream.write(_PREAMBLE + meta + body + head)
                 stream.write(value)
         except OSError as error:
             raise output_error("write", path, error) from error
-        files.append(path)
-        if on_final is not None:
-            on_final(path)
-        if progress is not None:
-            progress(k + 1, count)
+        return path, error
+
+    files, worst = [], 0.0
+    # NumPy's arithmetic, the codecs and the file writes release the GIL: threads
+    # use every core for what costs (quantising floats, compressing) without
+    # copying the volume into worker processes. Results arrive in slice order.
+    with ThreadPoolExecutor(max(1, min(WORKERS, count))) as pool:
+        try:
+            for k, (path, error) in enumerate(pool.map(write_one, range(count))):
+                worst = max(worst, error)
+                files.append(path)
+                if on_final is not None:
+                    on_final(path)
+                if progress is not None:
+                    progress(k + 1, count)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return files, worst

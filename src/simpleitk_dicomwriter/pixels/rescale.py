@@ -254,8 +254,14 @@ def encode(plane: npt.NDArray[np.generic], enc: Encoding) -> tuple[npt.NDArray[n
         return plane.astype(stored_type, copy=False), 0.0
     lo, hi = _STORED[enc.stored]
     values = plane.astype(np.float64)
-    stored = np.rint((values - enc.intercept) / enc.slope)
-    np.clip(stored, lo, hi, out=stored)
-    decoded = stored * enc.slope + enc.intercept
-    error = float(np.max(np.abs(values - decoded))) if values.size else 0.0
-    return stored.astype(stored_type), error
+    # In place, two float64 buffers per slice: this loop is most of a float write.
+    work = np.subtract(values, enc.intercept)
+    work /= enc.slope
+    np.rint(work, out=work)
+    np.clip(work, lo, hi, out=work)
+    stored = work.astype(stored_type)
+    work *= enc.slope
+    work += enc.intercept
+    work -= values
+    error = float(np.max(np.abs(work, out=work))) if values.size else 0.0
+    return stored, error
