@@ -8,6 +8,7 @@ reader reads back correctly, and prove it by re-reading what was written.
 import logging
 
 from ._version import __version__
+from .batch import BatchReport, write_batch
 from .errors import (
     DicomWriterError,
     InputError,
@@ -25,6 +26,7 @@ from .write import WrittenSeries, write_series
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "BatchReport",
     "DicomWriterError",
     "InputError",
     "MetadataError",
@@ -38,5 +40,6 @@ __all__ = [
     "read_series",
     "send_series",
     "verify_series",
+    "write_batch",
     "write_series",
 ]

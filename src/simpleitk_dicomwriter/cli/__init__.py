@@ -23,11 +23,11 @@ import SimpleITK as sitk
 
 from .._version import __version__
 from ..errors import DicomWriterError, VerificationError
-from . import info, preview, render, send, verify, write
+from . import batch, info, preview, render, send, verify, write
 
 __all__ = ["main"]
 
-_COMMANDS = (write, verify, info, preview, send)
+_COMMANDS = (write, verify, info, preview, send, batch)
 _handler: logging.Handler | None = None
 
 
