@@ -513,3 +513,21 @@ def test_syncing_runs_beside_the_writing(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(os, "fsync", recording)
     dw.write_series(volume(7), tmp_path / "out")
     assert "dicomwriter-fsync" in threads
+
+
+def test_an_interrupt_inside_mkdtemp_leaves_no_staging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal between creating the staging directory and knowing its name."""
+    import tempfile
+
+    real = tempfile.mkdtemp
+
+    def interrupted(*args: Any, **kwargs: Any) -> str:
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "mkdtemp", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        dw.write_series(volume(3), tmp_path / "out")
+    assert os.listdir(tmp_path) == []

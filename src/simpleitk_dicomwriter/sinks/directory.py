@@ -23,6 +23,7 @@ inside it only the files of the DICOM series being replaced.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import logging
@@ -235,6 +236,11 @@ class OutputTarget:
             except OSError as error:
                 raise output_error("write in", where, error) from error
         except BaseException:
+            # A signal can land inside mkdtemp, after the directory exists but
+            # before its name is ours to remove: remove every staging beside
+            # output_dir (we hold the lock, so none is another live writer's).
+            with contextlib.suppress(OSError):
+                self._remove_debris()
             self._lock.__exit__()
             self.syncer.__exit__()
             raise
@@ -257,10 +263,12 @@ class OutputTarget:
     def __exit__(self, *exc: object) -> None:
         try:
             self.syncer.__exit__()
-            if self.staging != Path() and self.staging.exists():
-                shutil.rmtree(self.staging, ignore_errors=True)
         finally:
-            self._lock.__exit__()
+            try:
+                if self.staging != Path() and self.staging.exists():
+                    shutil.rmtree(self.staging, ignore_errors=True)
+            finally:
+                self._lock.__exit__()
 
     # ------------------------------------------------------------------ publishing
 
