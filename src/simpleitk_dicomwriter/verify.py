@@ -13,6 +13,7 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from .dicom.consistency import (
     check_values,
 )
 from .dicom.elements import Element
+from .engine import slices
 from .errors import InputError
 from .images import as_image, sitk_reason
 from .pixels.geometry import Geometry
@@ -140,15 +142,13 @@ def _one_row_stack(files: list[str]) -> sitk.Image:
     return stack
 
 
-def _chunks(files: list[str], rows: int) -> Iterator[tuple[int, sitk.Image]]:
+def _read_chunk(files: list[str], rows: int) -> sitk.Image:
+    if rows == 1:
+        return _one_row_stack(files)
     reader = sitk.ImageSeriesReader()
-    for start in range(0, len(files), _CHUNK):
-        chunk = files[start : start + _CHUNK]
-        if rows == 1:
-            yield start, _one_row_stack(chunk)
-            continue
-        reader.SetFileNames(chunk)
-        yield start, reader.Execute()
+    reader.SetFileNames(files)
+    image: sitk.Image = reader.Execute()
+    return image
 
 
 def _close(a: npt.ArrayLike, b: npt.ArrayLike, tol: float) -> bool:
@@ -160,7 +160,8 @@ def _max_difference(values: npt.NDArray[np.generic], expected: npt.NDArray[np.ge
     integers = np.issubdtype(values.dtype, np.integer) and np.issubdtype(expected.dtype, np.integer)
     if (integers or values.dtype == expected.dtype) and np.array_equal(values, expected):
         return 0.0
-    return float(np.max(np.abs(values.astype(np.float64) - expected.astype(np.float64))))
+    difference = np.subtract(values, expected, dtype=np.float64)
+    return float(np.max(np.abs(difference, out=difference)))
 
 
 def _compare_values(
@@ -171,25 +172,40 @@ def _compare_values(
     problems: list[str],
 ) -> float:
     voxels = voxels.reshape(-1, *voxels.shape[-2:])  # a 2-D image is one slice
-    worst = 0.0
     scale = float(np.max(np.abs([voxels.min(), voxels.max()]))) if voxels.size else 0.0
     # Decoding q * slope + intercept in floating point adds a few ulps.
     allowed = tolerance + 8 * np.finfo(np.float64).eps * max(scale, 1.0)
-    for start, chunk in _chunks(files, geometry.size[1]):
+
+    def one(start: int) -> tuple[float, list[str], sitk.Image | None]:
+        chunk = _read_chunk(files[start : start + _CHUNK], geometry.size[1])
         values = sitk.GetArrayViewFromImage(chunk).reshape(-1, *voxels.shape[-2:])
         expected = voxels[start : start + values.shape[0]].reshape(values.shape)
         if values.shape != expected.shape:
-            problems.append(f"slice shape {values.shape[1:]} differs from {expected.shape[1:]}")
-            return math.inf
-        worst = max(worst, _max_difference(values, expected))
+            return (
+                math.inf,
+                [f"slice shape {values.shape[1:]} differs from {expected.shape[1:]}"],
+                None,
+            )
+        found = []
         origin = chunk.GetOrigin()
         if not _close(origin, geometry.position(start), POSITION_TOL):
-            problems.append(
+            found.append(
                 f"slice {start + 1}: read-back origin {origin} differs from "
                 f"{tuple(geometry.position(start).tolist())}"
             )
-        if start == 0:
-            _compare_geometry(chunk, geometry, problems)
+        return _max_difference(values, expected), found, chunk if start == 0 else None
+
+    # SimpleITK releases the GIL while it reads and decodes: chunks on all cores.
+    with ThreadPoolExecutor(max(1, slices.WORKERS)) as pool:
+        results = list(pool.map(one, range(0, len(files), _CHUNK)))
+    worst = 0.0
+    for error, found, first in results:
+        worst = max(worst, error)
+        problems += found
+        if first is not None:
+            _compare_geometry(first, geometry, problems)
+        if math.isinf(error):
+            return math.inf
     if worst > allowed:
         problems.append(
             f"values differ by up to {worst:.6g}, more than the tolerance {tolerance:.6g}"
@@ -276,15 +292,22 @@ def _compare(
         report.tolerance = tolerance
     report.series_instance_uid = _check_identifiers(headers, problems)
     named = {p.name: h for p, h in scan.headers.items()}
-    problems += check_files(named, geometry, rescale)
-    problems += check_values(named, expected or {})
-    if headers and not scan.others and report.series_instance_uid is not None:
-        # A file-set keeps its images below the DICOMDIR, in one series folder.
-        folders = {path.parent for path in scan.headers}
-        folder = folders.pop() if len(folders) == 1 else directory
-        ordered = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(
-            str(folder), report.series_instance_uid
-        )
+    with ThreadPoolExecutor(1) as side:
+        # GDCM's own sort reads every header again; it releases the GIL, so it
+        # runs beside the header checks.
+        grouping = None
+        if headers and not scan.others and report.series_instance_uid is not None:
+            # A file-set keeps its images below the DICOMDIR, in one series folder.
+            folders = {path.parent for path in scan.headers}
+            folder = folders.pop() if len(folders) == 1 else directory
+            grouping = side.submit(
+                sitk.ImageSeriesReader.GetGDCMSeriesFileNames,
+                str(folder), report.series_instance_uid,
+            )  # fmt: skip
+        problems += check_files(named, geometry, rescale)
+        problems += check_values(named, expected or {})
+        ordered = grouping.result() if grouping is not None else None
+    if ordered is not None:
         if len(ordered) == depth == scan.count:
             canon_voxels, canon_geometry = _canonical(voxels, geometry)
             try:
