@@ -502,7 +502,7 @@ def test_durable_false_syncs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_syncing_runs_beside_the_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files are synced by a background thread while the next slices are written."""
+    """Files are synced by background threads while the next slices are written."""
     threads: set[str] = set()
     original = os.fsync
 
@@ -512,7 +512,7 @@ def test_syncing_runs_beside_the_writing(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(os, "fsync", recording)
     dw.write_series(volume(7), tmp_path / "out")
-    assert "dicomwriter-fsync" in threads
+    assert any(name.startswith("dicomwriter-fsync-") for name in threads), threads
 
 
 def test_an_interrupt_inside_mkdtemp_leaves_no_staging(
