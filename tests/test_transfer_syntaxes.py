@@ -23,6 +23,7 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 from conftest import (
+    Orthanc,
     assert_same_in_physical_space,
     dciodvfy_errors,
     orthanc_server,
@@ -131,9 +132,14 @@ def test_dcm2niix_stacks_one_volume_of_the_values(
 
 
 @pytest.fixture(scope="module")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def orthanc_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
     with orthanc_server(tmp_path_factory.mktemp("orthanc")) as server:
-        yield server.base
+        yield server
+
+
+@pytest.fixture(scope="module")
+def orthanc(orthanc_node: Orthanc) -> str:
+    return orthanc_node.base
 
 
 def _rest(url: str, data: bytes | None = None) -> Any:
@@ -158,6 +164,33 @@ def test_orthanc_stores_and_renders_a_preview(
     stored = pydicom.dcmread(ws.files[1]).pixel_array
     decoded = np.frombuffer(raw[: stored.nbytes], dtype=stored.dtype.newbyteorder("<"))
     assert np.array_equal(decoded.reshape(stored.shape), stored) or SYNTAXES[name].encapsulated
+
+
+@pytest.mark.parametrize("how", ["cstore", "stow"])
+@pytest.mark.parametrize("name", ["jpeg-lossless", "jpeg2000-lossless", "rle", "jpeg-ls-lossless"])
+def test_send_series_stores_compressed_files_as_they_are(
+    written: dict[tuple[str, str], dw.WrittenSeries], orthanc_node: Orthanc, name: str, how: str
+) -> None:
+    """C-STORE proposes each file's own syntax; Orthanc keeps it (no transcoding)."""
+    ws = written[name, "ct-int16"]
+    node = orthanc_node
+    target = f"{node.aet}@127.0.0.1:{node.dicom_port}" if how == "cstore" else node.dicomweb
+    report = dw.send_series(ws.directory, target, confirm=True)
+    assert report.ok and report.sent == len(ws.files), report.to_dict()
+    uid = pydicom.dcmread(ws.files[0], stop_before_pixels=True).SOPInstanceUID
+    (found,) = _rest(node.base + "/tools/find", json.dumps(
+        {"Level": "Instance", "Query": {"SOPInstanceUID": str(uid)}}).encode())  # fmt: skip
+    stored = _rest(node.base + f"/instances/{found}/metadata/TransferSyntax")
+    assert stored.decode() == SYNTAXES[name].uid
+
+
+def test_send_series_sends_the_images_of_a_file_set(tmp_path: Path, orthanc_node: Orthanc) -> None:
+    ws = dw.write_series(
+        _image("ct-int16"), tmp_path / "cd", metadata={"PatientID": "CD1"}, dicomdir=True
+    )
+    target = f"{orthanc_node.aet}@127.0.0.1:{orthanc_node.dicom_port}"
+    report = dw.send_series(ws.directory, target, confirm=True)
+    assert report.ok and report.sent == len(ws.files) == 3  # not the DICOMDIR
 
 
 # --------------------------------------------------------------------------- edge images

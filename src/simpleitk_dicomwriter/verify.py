@@ -42,7 +42,9 @@ from .types import ImageInput, PathInput
 
 __all__ = ["VerificationReport", "verify_series"]
 
-_CHUNK = 32
+# Slices read back at a time, by each of the threads: small enough that two
+# chunks decoded to float64 at once stay well under the volume's own size.
+_CHUNK = 16
 _HEADER_TAGS = [
     "SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID",
     "InstanceNumber", "SpecificCharacterSet", *HEADER_KEYWORDS,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydicom.uid import UID
 
-from .dicom.derived import inherited, splice_elements
+from .dicom.derived import inherited, typed_elements
 from .dicom.header import series_header, validate_metadata
 from .dicom.iods import IODS
 from .dicom.syntaxes import DEFAULT, TransferSyntax
@@ -197,7 +197,7 @@ def write_series(
     )
     carried = inherited(source, same_frame_of_reference, iod)
     header = series_header(iod, geometry, encoding, value_range, user.values, carried)
-    common, per_file = splice_elements(
+    common, per_file = typed_elements(
         iod, user, source, geometry, same_frame_of_reference, encoding.signed
     )
     given = {element.key: text for element, text in user.values.items()}

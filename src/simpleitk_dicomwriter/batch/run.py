@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..engine.slices import CORES
 from ..errors import InputError, output_error
 from .jobs import Result
 from .manifest import read_manifest
@@ -59,10 +60,6 @@ class BatchReport:
             "seconds": round(self.seconds, 3),
             "results": list(self.results),
         }
-
-
-def _default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def write_batch(
@@ -144,7 +141,7 @@ def write_batch(
         else:
             from .pool import run_local
 
-            run_local(jobs, workers or _default_workers(), overwrite, finished)
+            run_local(jobs, workers or CORES, overwrite, finished)
     report = BatchReport(seconds=time.perf_counter() - started)
     for job in jobs:
         result = by_row[job.row]

@@ -19,7 +19,7 @@ from .iods import IOD
 from .template import Template
 from .values import format_value
 
-__all__ = ["inherited", "splice_elements"]
+__all__ = ["inherited", "typed_elements"]
 
 
 def inherited(template: Template | None, same_frame: bool, iod: IOD) -> dict[Element, str]:
@@ -42,7 +42,7 @@ def inherited(template: Template | None, same_frame: bool, iod: IOD) -> dict[Ele
     return inherited
 
 
-def splice_elements(
+def typed_elements(
     iod: IOD,
     user: UserMetadata,
     template: Template | None,
@@ -50,8 +50,8 @@ def splice_elements(
     same_frame: bool,
     signed: bool,
 ) -> tuple[dict[int, DataElement], list[dict[int, DataElement]] | None]:
-    """What the splice pass writes: the IOD's empty sequences and the user's
-    elements in every file, and Source Image Sequence for each slice."""
+    """The elements written as typed pydicom elements: the IOD's empty sequences
+    and the user's elements in every file, and Source Image Sequence for each slice."""
     common = {
         tag: DataElement(tag, "SQ", DicomSequence())
         for tag in (resolve(k, allow_sequence=True).tag for k in iod.sequences)

@@ -3,7 +3,9 @@
 :func:`series_header` decides every element value once per series (UIDs, dates,
 IOD defaults, geometry, pixel description, user metadata); :func:`slice_tags`
 adds the few that differ per slice. Values are validated strings keyed by
-``gggg|eeee``, the form SimpleITK's metadata dictionary takes.
+``gggg|eeee``; the user's own values travel as typed pydicom elements
+(:meth:`UserMetadata.elements`), so that binary numbers of any multiplicity are
+written as given.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ _COMPUTED = {
 }
 _UTF8 = "ISO_IR 192"
 # Identifiers GDCM generates when its dictionary lacks them: these it is given.
-_GDCM_OWNED = frozenset({"StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"})
+_IDENTIFIERS = frozenset({"StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"})
 _CHARSET = "0008|0005"  # Specific Character Set: only the writer sets it
 _BODY_PART, _LATERALITY = "0018|0015", "0020|0060"
 # Body Part Examined terms of paired structures (PS3.16 CID 4031), as dciodvfy knows them.
@@ -101,14 +103,14 @@ class SeriesHeader:
 class UserMetadata:
     """Validated user metadata: each value as text, and the sequences.
 
-    Both are written by the splice pass (:meth:`elements`), not by GDCM.
+    Both are written as the pydicom elements :meth:`elements` returns.
     """
 
     values: dict[Element, str]
     sequences: dict[Element, DicomSequence]
 
     def elements(self, signed: bool) -> dict[int, DataElement]:
-        """The pydicom elements to splice into every file.
+        """The pydicom elements every file receives.
 
         An element whose VR is "US or SS" (Pixel Padding Value and its kin) takes
         the stored pixels' signedness, ``signed``; its value must fit that VR.
@@ -120,7 +122,7 @@ class UserMetadata:
         """
         found: dict[int, DataElement] = {}
         for element, text in self.values.items():
-            if element.keyword in _GDCM_OWNED:
+            if element.keyword in _IDENTIFIERS:
                 continue
             vr = element.vr
             if _signed_by_pixels(element):
@@ -196,7 +198,7 @@ def validate_metadata(
                 "have a value (leave it out and the writer sets one)"
             )
         values[element] = text
-    uids = {e.keyword: t for e, t in values.items() if e.keyword in _GDCM_OWNED}
+    uids = {e.keyword: t for e, t in values.items() if e.keyword in _IDENTIFIERS}
     if "StudyInstanceUID" in uids and uids["StudyInstanceUID"] == uids.get("SeriesInstanceUID"):
         raise MetadataError(
             f"{resolve('SeriesInstanceUID')}: {uids['SeriesInstanceUID']!r} equals the "
@@ -310,10 +312,10 @@ def series_header(
         tags.pop(_LATERALITY, None)
     if not all(v.isascii() for v in (*tags.values(), *given.values())):
         tags[_CHARSET] = _UTF8
-    # The user's values are spliced in by pydicom; GDCM keeps only the identifiers,
-    # which it would otherwise invent.
+    # The user's values are written as typed elements; the header text keeps only
+    # the identifiers, which the caller reports (SeriesHeader's UIDs).
     for element, value in user.items():
-        if element.keyword in _GDCM_OWNED:
+        if element.keyword in _IDENTIFIERS:
             tags[element.key] = value
         else:
             tags.pop(element.key, None)

@@ -1,8 +1,8 @@
-"""Sequences: the elements SimpleITK's metadata dictionary cannot carry.
+"""Sequences given as metadata.
 
 A user gives a sequence as a list of dicts; :func:`build_sequence` validates
 every item value like top-level metadata and builds the pydicom sequence that
-:mod:`simpleitk_dicomwriter.engine.splice` later splices into the files.
+:mod:`simpleitk_dicomwriter.engine.slices` encodes into every file.
 """
 
 from __future__ import annotations

@@ -1,4 +1,1 @@
-"""The GDCM engine: priming its global state, the slice loop, the sequence pass.
-
-The only code that calls ``SimpleITK.ImageFileWriter``.
-"""
+"""The engine: the slice loop that encodes and writes every file, and the codecs."""

@@ -38,7 +38,9 @@ from ..pixels import rescale
 from ..pixels.geometry import Geometry
 from .codecs import FrameEncoder, frame_encoder
 
-__all__ = ["IMPLEMENTATION_CLASS_UID", "WORKERS", "Progress", "slice_names", "write_slices"]
+__all__ = [
+    "CORES", "IMPLEMENTATION_CLASS_UID", "WORKERS", "Progress", "slice_names", "write_slices",
+]  # fmt: skip
 
 #: Called as ``progress(slices_written, total)`` after each slice.
 Progress = Callable[[int, int], None]
@@ -54,8 +56,10 @@ _PIXEL_DATA = 0x7FE00010
 _SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 _CHARSET = "0008|0005"  # (0008,0005) SpecificCharacterSet
 _SOP_INSTANCE_UID = "0008|0018"
-#: Threads writing slices: one per core (module-level so that tests can set 1).
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: The cores this process may run on.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: Threads writing slices: one per core (module-level so that tests and batch workers set 1).
+WORKERS = CORES
 
 
 def slice_names(count: int) -> list[str]:
