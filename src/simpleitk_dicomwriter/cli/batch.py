@@ -66,11 +66,7 @@ def run(args: argparse.Namespace) -> int:
         progress=_live_line(sys.stderr) if show else None,
         log=args.log,
     )
-    if args.json:
-        render.print_json(report.to_dict())
-    else:
-        print(batch_text(report))
-    return 0 if report.ok else 1
+    return render.finish(report, args.json, batch_text)
 
 
 def _positive(text: str) -> int:

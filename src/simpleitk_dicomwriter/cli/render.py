@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 from pydicom.uid import UID
 
@@ -22,6 +22,27 @@ __all__ = ["error_line", "one_line", "print_json", "progress", "report_text", "w
 def print_json(data: dict[str, Any]) -> None:
     """Print ``data`` as indented JSON on stdout."""
     print(json.dumps(data, indent=2))
+
+
+class Report(Protocol):
+    """What a command reports: a verdict and its JSON form."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=Report)
+
+
+def finish(report: R, as_json: bool, text: Callable[[R], str]) -> int:
+    """Print ``report`` (JSON or ``text(report)``); exit status 0 when ok, else 1."""
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        print(text(report))
+    return 0 if report.ok else 1
 
 
 def one_line(error: BaseException) -> str:

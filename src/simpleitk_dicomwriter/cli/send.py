@@ -20,11 +20,7 @@ def send_and_report(args: argparse.Namespace, series_dir: str) -> int:
         timeout=args.timeout,
         confirm=args.confirm,
     )
-    if args.json:
-        render.print_json(report.to_dict())
-    else:
-        print(send_text(report))
-    return 0 if report.ok else 1
+    return render.finish(report, args.json, send_text)
 
 
 def send_text(report: SendReport) -> str:
