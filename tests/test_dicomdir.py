@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -159,3 +160,17 @@ def test_cli_refuses_a_lossy_syntax_without_a_traceback(
     assert code == 2
     assert "lossy" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_info_describes_a_compressed_file_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dw.write_series(_volume(), tmp_path / "cd", metadata=PATIENT, dicomdir=True,
+                    transfer_syntax="jpeg-ls-lossless")  # fmt: skip
+    assert main(["info", str(tmp_path / "cd")]) == 0
+    text = capsys.readouterr().out
+    assert "JPEG-LS Lossless Image Compression (1.2.840.10008.1.2.4.80)" in text
+    assert "5 DICOM file(s), 5 slice(s)" in text and "consistency  ok" in text
+    assert main(["info", str(tmp_path / "cd"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["transfer_syntax_uid"] == "1.2.840.10008.1.2.4.80" and data["ok"]

@@ -53,6 +53,9 @@ class SeriesInfo:
         Number of slices of the series as read back (0 when unreadable).
     modality, sop_class_uid, sop_class_name : str or None
         From the first file of the series; the name is pydicom's.
+    transfer_syntax_uid, transfer_syntax_name : str or None
+        (0002,0010) of the series' files; the UID is None when they differ
+        (the name then lists them).
     size : tuple of int or None
         (columns, rows, slices) as read back.
     spacing, origin : tuple of float or None
@@ -80,6 +83,8 @@ class SeriesInfo:
     modality: str | None = None
     sop_class_uid: str | None = None
     sop_class_name: str | None = None
+    transfer_syntax_uid: str | None = None
+    transfer_syntax_name: str | None = None
     size: tuple[int, ...] | None = None
     spacing: tuple[float, ...] | None = None
     origin: tuple[float, ...] | None = None
@@ -331,6 +336,11 @@ def describe_series(
     info.modality = _str(first, "Modality")
     info.sop_class_uid = _str(first, "SOPClassUID")
     info.sop_class_name = UID(info.sop_class_uid).name if info.sop_class_uid else None
+    syntaxes = sorted({str(h.file_meta.get("TransferSyntaxUID", "")) for h in chosen.values()})
+    info.transfer_syntax_uid = syntaxes[0] if len(syntaxes) == 1 and syntaxes[0] else None
+    info.transfer_syntax_name = (
+        UID(info.transfer_syntax_uid).name if info.transfer_syntax_uid else ", ".join(syntaxes)
+    )
     info.rescale_slope = _float(first, "RescaleSlope")
     info.rescale_intercept = _float(first, "RescaleIntercept")
     info.patient_name = _str(first, "PatientName")
@@ -356,6 +366,7 @@ def format_info(info: SeriesInfo) -> str:
     rows: list[tuple[str, str]] = [
         ("modality", info.modality or "?"),
         ("SOP class", f"{info.sop_class_name or '?'} ({info.sop_class_uid or '?'})"),
+        ("encoding", f"{info.transfer_syntax_name or '?'} ({info.transfer_syntax_uid or 'mixed'})"),
         ("files", f"{info.files} DICOM file(s), {info.slices} slice(s)"),
         ("size", _numbers(info.size) + " (columns x rows x slices)"),
         ("spacing", _numbers(info.spacing, " mm")),
