@@ -333,8 +333,11 @@ def test_full_range_64_bit_input_gets_valid_computed_values(tmp_path: Path, dtyp
     assert dciodvfy_errors(ws.files) == []  # a window of 1.8e19 was read as negative
 
 
-def test_us_or_ss_before_pixel_representation_is_refused(tmp_path: Path) -> None:
-    """GDCM cannot decide such an element's VR in Implicit VR: ITK's readers fail on it."""
+@pytest.mark.parametrize("syntax", ["implicit", "explicit"])
+def test_us_or_ss_before_pixel_representation_is_refused(tmp_path: Path, syntax: str) -> None:
+    """GDCM decides such an element's VR from a Pixel Representation it has not read
+    yet, even when the file states the VR (measured: "pixelrep < t" in Explicit VR
+    too): ITK's readers fail on it."""
     with pytest.raises(MetadataError, match="PixelRepresentation"):
-        _write(tmp_path, metadata={"ZeroVelocityPixelValue": 0})
+        _write(tmp_path, metadata={"ZeroVelocityPixelValue": 0}, transfer_syntax=syntax)
     assert os.listdir(tmp_path) == []

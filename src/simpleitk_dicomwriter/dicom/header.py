@@ -179,8 +179,8 @@ def validate_metadata(
             continue
         if _signed_by_pixels(element) and element.tag < _PIXEL_REPRESENTATION:
             # Found by the property test: GDCM (and so ITK's readers) cannot read
-            # such an element of an Implicit VR file before it has read the
-            # Pixel Representation that decides its VR ("pixelrep < t").
+            # such an element before it has read the Pixel Representation that
+            # decides its VR ("pixelrep < t"), in Explicit VR files too (measured).
             raise MetadataError(
                 f"{element}: its VR (US or SS) follows (0028,0103) PixelRepresentation, "
                 "which comes after it in the file; GDCM-based readers cannot read it back"
