@@ -249,3 +249,30 @@ def test_an_unreachable_scheduler_is_an_input_error(inputs: Path) -> None:
             [{"input": str(inputs / "a.npy"), "output": "x"}], inputs.parent / "out",
             scheduler=f"tcp://127.0.0.1:{free_port()}",
         )  # fmt: skip
+
+
+def test_sigterm_to_the_batch_command_stops_it_cleanly(inputs: Path) -> None:
+    """SIGTERM to ``dicomwriter batch``: exit 128+15, no traceback, no half-written series."""
+    import subprocess
+    import sys
+    import time
+
+    rows = [{"input": "a.npy", "output": f"many/{i}", "PatientID": f"P{i}"} for i in range(200)]
+    manifest = _manifest(inputs, rows)
+    root = inputs.parent / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simpleitk_dicomwriter", "batch", str(manifest), str(root),
+         "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while not (root / "many").is_dir() and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    for target in (root / "many").iterdir():
+        if not target.name.startswith("."):
+            assert dw.verify_series(target, _volume(1)).ok, target

@@ -29,6 +29,10 @@ def _serve(connection: Connection, overwrite: bool) -> None:
 
     slices.WORKERS = 1
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    # The CLI turns these into exceptions in the parent; a worker just dies, and
+    # the parent reports its row (its output is never half-published).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     while True:
         job = connection.recv()
         if job is None:
