@@ -231,10 +231,13 @@ def test_dask_worker_killed_mid_batch_leaves_no_partial_output(inputs: Path, clu
         report = dw.write_batch(rows, root, scheduler=client)
         killer.join()
         assert victim not in client.scheduler_info()["workers"]  # it did die
-    assert report.written + report.failed == 24
+    # A job whose worker died after publishing is re-run elsewhere and finds its
+    # series there: skipped (seen in CI), as a resumed batch would.
+    assert report.written + report.skipped + report.failed == 24
+    assert report.written >= 20
     for i, result in enumerate(report.results):
         target = root / "many" / str(i)
-        if result["status"] == "written":
+        if result["status"] in ("written", "skipped"):
             assert dw.verify_series(target, _volume(1)).ok
         else:
             assert not target.exists()
