@@ -149,10 +149,10 @@ def test_a_worker_killed_mid_job_fails_that_row_only(
     ],
 )
 def test_an_invalid_manifest_is_refused_with_nothing_written(
-    inputs: Path, rows: list[dict[str, str]], message: str
+    inputs: Path, rows: list[dict[str, str]], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = inputs.parent / "out"
-    os.chdir(inputs)
+    monkeypatch.chdir(inputs)  # dict rows are relative to the current directory
     with pytest.raises((dw.InputError, dw.MetadataError), match=message):
         dw.write_batch(rows, root)
     assert not root.exists()
@@ -211,7 +211,10 @@ def test_dask_worker_killed_mid_batch_leaves_no_partial_output(inputs: Path, clu
     """A Dask worker killed while jobs run: its job is re-run elsewhere or failed."""
     import distributed
 
-    rows = [{"input": "a.npy", "output": f"many/{i}", "PatientID": f"P{i}"} for i in range(24)]
+    rows = [
+        {"input": str(inputs / "a.npy"), "output": f"many/{i}", "PatientID": f"P{i}"}
+        for i in range(24)
+    ]
     root = inputs.parent / "out"
     with distributed.Client(cluster.scheduler_address) as client:
         victim = next(iter(client.scheduler_info()["workers"]))
