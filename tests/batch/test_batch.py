@@ -7,6 +7,9 @@ import csv
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,8 +223,6 @@ def test_dask_worker_killed_mid_batch_leaves_no_partial_output(inputs: Path, clu
         victim = next(iter(client.scheduler_info()["workers"]))
 
         def kill_soon() -> None:
-            import time
-
             time.sleep(0.3)
             # The worker dies before it can answer: the call itself fails.
             with contextlib.suppress(Exception):
@@ -233,6 +234,9 @@ def test_dask_worker_killed_mid_batch_leaves_no_partial_output(inputs: Path, clu
         killer.start()
         report = dw.write_batch(rows, root, scheduler=client)
         killer.join()
+        deadline = time.monotonic() + 20  # the scheduler notices a dead worker soon
+        while victim in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert victim not in client.scheduler_info()["workers"]  # it did die
     # A job whose worker died after publishing is re-run elsewhere and finds its
     # series there: skipped (seen in CI), as a resumed batch would.
@@ -259,10 +263,6 @@ def test_an_unreachable_scheduler_is_an_input_error(inputs: Path) -> None:
 
 def test_sigterm_to_the_batch_command_stops_it_cleanly(inputs: Path) -> None:
     """SIGTERM to ``dicomwriter batch``: exit 128+15, no traceback, no half-written series."""
-    import subprocess
-    import sys
-    import time
-
     rows = [{"input": "a.npy", "output": f"many/{i}", "PatientID": f"P{i}"} for i in range(200)]
     manifest = _manifest(inputs, rows)
     root = inputs.parent / "out"
