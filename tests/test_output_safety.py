@@ -405,7 +405,7 @@ def test_kill_9_at_random_moments(tmp_path: Path, existing: bool) -> None:
     assert {"old", "new"} <= set(outcomes), outcomes  # the kills landed inside the write
 
 
-@pytest.mark.parametrize("step", ["_renameat2", "fsync_directory"])
+@pytest.mark.parametrize("step", ["_renameat2", "fsync_path"])
 def test_kill_9_at_the_publish_steps(tmp_path: Path, step: str) -> None:
     out = tmp_path / "out"
     dw.write_series(volume(5), out)
@@ -421,11 +421,11 @@ def test_kill_9_right_after_the_exchange(tmp_path: Path) -> None:
     """Between the exchange and removing the old series: the new one is complete."""
     script = _KILLABLE.replace(
         "dw.write_series(data, out, overwrite=True)",
-        "orig = directory.OutputTarget._sync\n"
+        "orig = directory.OutputTarget.make_durable\n"
         "def killed(self, d):\n"
         "    orig(self, d)\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
-        "directory.OutputTarget._sync = killed\n"
+        "directory.OutputTarget.make_durable = killed\n"
         "dw.write_series(data, out, overwrite=True)",
     )
     out = tmp_path / "out"

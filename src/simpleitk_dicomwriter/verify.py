@@ -130,14 +130,14 @@ def _one_row_stack(files: list[str]) -> sitk.Image:
     ImageSeriesReader takes a 1-row slice for a 1-D image and stacks the
     files along y; reading each file keeps the geometry the files state.
     """
-    slices = [sitk.ReadImage(f) for f in files]
-    array = np.concatenate([sitk.GetArrayViewFromImage(s) for s in slices])
+    planes = [sitk.ReadImage(f) for f in files]
+    array = np.concatenate([sitk.GetArrayViewFromImage(p) for p in planes])
     stack = sitk.GetImageFromArray(array)
-    first = slices[0]
+    first = planes[0]
     step = first.GetSpacing()[2]
-    if len(slices) > 1:
+    if len(planes) > 1:
         normal = np.array(first.GetDirection()).reshape(3, 3)[:, 2]
-        step = float(np.dot(np.subtract(slices[1].GetOrigin(), first.GetOrigin()), normal))
+        step = float(np.dot(np.subtract(planes[1].GetOrigin(), first.GetOrigin()), normal))
     stack.SetSpacing((*first.GetSpacing()[:2], abs(step) or 1.0))
     stack.SetOrigin(first.GetOrigin())
     stack.SetDirection(first.GetDirection())

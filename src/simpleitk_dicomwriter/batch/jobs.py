@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydicom.misc import is_dicom
-
-from ..errors import DicomWriterError
-from ..readers.headers import DICOMDIR
+from ..errors import OutputError
 from ..readers.images import load_image
+from ..sinks.directory import check_output
 from ..write import write_series
 from .manifest import Job
 
@@ -42,14 +39,12 @@ class Result:
 
 
 def _holds_series(target: Path) -> bool:
-    """Whether a finished series is there (written by an earlier run)."""
+    """Whether a finished series is there (written by an earlier run): what
+    ``overwrite`` would replace. Anything else is left to the writer to refuse."""
     try:
-        entries = [e for e in os.scandir(target) if not e.name.startswith(".")]
-    except (FileNotFoundError, NotADirectoryError):
+        return bool(check_output(target, overwrite=True))
+    except OutputError:
         return False
-    if (target / DICOMDIR).is_file():
-        return True
-    return bool(entries) and all(e.is_file() and is_dicom(e.path) for e in entries)
 
 
 def run_job(job: Job, overwrite: bool = False) -> Result:
@@ -73,9 +68,7 @@ def run_job(job: Job, overwrite: bool = False) -> Result:
             template=job.template,
             overwrite=overwrite,
         )
-    except DicomWriterError as error:
-        return result("failed", f"{type(error).__name__}: {error}")
-    except Exception as error:  # a reader's or codec's own kind: still only this row's
+    except Exception as error:  # ours, or a reader's or codec's own kind: this row's only
         return result("failed", f"{type(error).__name__}: {error}")
     return result("written")
 

@@ -81,6 +81,7 @@ def run_local(
                     result = worker.connection.recv()
                 except (EOFError, OSError):
                     result = worker_died(job, _death(worker.process))
+                    worker.connection.close()
                     pool[pool.index(worker)] = _Worker(context, overwrite)
                 worker.job = None
                 on_result(result)

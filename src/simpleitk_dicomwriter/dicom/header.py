@@ -68,7 +68,8 @@ _COMPUTED = {
     "SourceImageSequence": "template=",
 }
 _UTF8 = "ISO_IR 192"
-# Identifiers GDCM generates when its dictionary lacks them: these it is given.
+# The series' identifiers stay in the header text, which reports them
+# (SeriesHeader's UIDs), and are not repeated as typed elements.
 _IDENTIFIERS = frozenset({"StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"})
 _CHARSET = "0008|0005"  # Specific Character Set: only the writer sets it
 _BODY_PART, _LATERALITY = "0018|0015", "0020|0060"

@@ -10,6 +10,7 @@ does best, reading the series back for verification.
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import uuid
@@ -68,15 +69,18 @@ def slice_names(count: int) -> list[str]:
     return [f"{k + 1:0{width}d}.dcm" for k in range(count)]
 
 
-def _vr(tag: int, signed: bool) -> str:
-    """The dictionary VR; "US or SS" elements follow the pixels' signedness."""
+@functools.cache
+def _tag_vr(key: str, signed: bool) -> tuple[int, str]:
+    """The tag of a ``gggg|eeee`` key and its dictionary VR ("US or SS" elements
+    follow the pixels' signedness); cached, as the same keys come every slice."""
+    tag = int(key.replace("|", ""), 16)
     vr = datadict.dictionary_VR(tag)
     if " or " in vr:
         choices = vr.split(" or ")
         if "SS" in choices:
-            return "SS" if signed else "US"
-        return "OW" if "OW" in choices else choices[0]
-    return vr
+            return tag, "SS" if signed else "US"
+        return tag, "OW" if "OW" in choices else choices[0]
+    return tag, vr
 
 
 class _Encoder:
@@ -97,8 +101,7 @@ class _Encoder:
         """Encode ``gggg|eeee`` -> validated text elements."""
         encoded = {}
         for key, text in tags.items():
-            tag = int(key.replace("|", ""), 16)
-            vr = _vr(tag, signed)
+            tag, vr = _tag_vr(key, signed)
             encoded[tag] = self.element(DataElement(tag, vr, typed_value(vr, text)))
         return encoded
 
@@ -121,19 +124,24 @@ def _text(tag: int, vr: str, text: str, implicit: bool) -> bytes:
     return _short(tag, vr, value, implicit)
 
 
-def _file_meta(iod: IOD, syntax: TransferSyntax, instance_uid: str) -> bytes:
-    """Group 0002, Explicit VR, with its group length (PS3.10 7.1)."""
-    body = b"".join(
+def _file_meta(iod: IOD, syntax: TransferSyntax) -> Callable[[str], bytes]:
+    """Group 0002, Explicit VR, with its group length (PS3.10 7.1), for an instance
+    UID: all but (0002,0003) MediaStorageSOPInstanceUID is encoded once per series."""
+    before = struct.pack("<HH2sHI", 0x0002, 0x0001, b"OB", 0, 2) + b"\0\1"
+    before += _text(0x00020002, "UI", iod.sop_class_uid, False)
+    after = b"".join(
         (
-            struct.pack("<HH2sHI", 0x0002, 0x0001, b"OB", 0, 2) + b"\0\1",
-            _text(0x00020002, "UI", iod.sop_class_uid, False),
-            _text(0x00020003, "UI", instance_uid, False),
             _text(0x00020010, "UI", syntax.uid, False),
             _text(0x00020012, "UI", IMPLEMENTATION_CLASS_UID, False),
             _text(0x00020013, "SH", _VERSION_NAME, False),
         )
     )
-    return _short(0x00020000, "UL", struct.pack("<I", len(body)), False) + body
+
+    def meta(instance_uid: str) -> bytes:
+        body = before + _text(0x00020003, "UI", instance_uid, False) + after
+        return _PREAMBLE + _short(0x00020000, "UL", struct.pack("<I", len(body)), False) + body
+
+    return meta
 
 
 def _pixel_data(
@@ -196,14 +204,14 @@ def write_slices(
     series.update(encode.texts({resolve("Columns").key: str(columns)}, signed))
     series.update(encode.elements(common))
     names = slice_names(count)
+    file_meta = _file_meta(iod, syntax)
 
     def write_one(k: int) -> tuple[Path, float]:
-        stored, error = rescale.encode(planes[k], encoding)
+        stored, quantisation = rescale.encode(planes[k], encoding)
         own = slice_tags(iod, geometry, k)
         elements = dict(series)
         for key, text in own.items():
-            tag = int(key.replace("|", ""), 16)
-            vr = _vr(tag, signed)
+            tag, vr = _tag_vr(key, signed)
             elements[tag] = (
                 _short(tag, vr, struct.pack("<H", int(text)), implicit)
                 if vr == "US"
@@ -217,16 +225,16 @@ def write_slices(
             # A codec refusing a plane (each raises its own kind): the write stops
             # and nothing is published.
             raise OutputError(f"encoding slice {k + 1} as {syntax.name} failed: {error}") from error
-        meta = _file_meta(iod, syntax, own[_SOP_INSTANCE_UID])
+        meta = file_meta(own[_SOP_INSTANCE_UID])
         body = b"".join(elements[tag] for tag in sorted(elements) if tag < _PIXEL_DATA)
         path = staging / names[k]
         try:
             with path.open("xb") as stream:
-                stream.write(_PREAMBLE + meta + body + head)
+                stream.write(meta + body + head)
                 stream.write(value)
         except OSError as error:
             raise output_error("write", path, error) from error
-        return path, error
+        return path, quantisation
 
     files, worst = [], 0.0
     # NumPy's arithmetic, the codecs and the file writes release the GIL: threads

@@ -37,7 +37,7 @@ from pydicom.misc import is_dicom
 
 from ..errors import OutputError, output_error
 from ..readers.headers import DICOMDIR
-from .durable import Syncer, fsync_directory
+from .durable import Syncer, fsync_path
 from .lock import OutputLock, lock_path
 
 __all__ = ["OutputTarget", "check_output", "resolve_output"]
@@ -277,7 +277,7 @@ class OutputTarget:
         self.syncer.wait()
         durable = self.syncer.enabled
         if durable:
-            fsync_directory(self.staging)
+            fsync_path(self.staging)
         try:
             if self._inside:
                 self._move_files_in()
@@ -299,7 +299,7 @@ class OutputTarget:
                 raise
             # No renameat2: a plain rename, which the lock keeps from racing our writers.
             self.staging.rename(self.output_dir)
-        self._sync(self.output_dir.parent)
+        self.make_durable(self.output_dir.parent)
 
     def _exchange(self) -> None:
         status = os.stat(self.output_dir)
@@ -318,7 +318,7 @@ class OutputTarget:
             self._move_files_in()
             return
         # The old series now sits at the staging path, whose removal below needs no sync.
-        self._sync(self.output_dir.parent)
+        self.make_durable(self.output_dir.parent)
 
     def _move_files_in(self) -> None:
         """Rename the verified files into ``output_dir``, then drop the old ones."""
@@ -328,7 +328,7 @@ class OutputTarget:
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)  # a folder of the file-set replaced
             os.replace(self.staging / name, target)
-        self._sync(self.output_dir)
+        self.make_durable(self.output_dir)
         kept = set(new)
         for old in self._replaced:
             if old.name not in kept:
@@ -336,24 +336,12 @@ class OutputTarget:
                     shutil.rmtree(old)
                 else:
                     old.unlink(missing_ok=True)
-        self._sync(self.output_dir)
+        self.make_durable(self.output_dir)
 
     def make_durable(self, path: Path) -> None:
         """Sync one file or directory now, when writing is durable."""
-        if not self.syncer.enabled:
-            return
-        if path.is_dir():
-            fsync_directory(path)
-            return
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-    def _sync(self, directory: Path) -> None:
         if self.syncer.enabled:
-            fsync_directory(directory)
+            fsync_path(path)
 
 
 def debris_names(output_dir: Path) -> list[str]:

@@ -14,20 +14,21 @@ import queue
 import threading
 from pathlib import Path
 
-from ..errors import output_error
+from ..errors import OutputError, output_error
 
-__all__ = ["Syncer", "fsync_directory"]
+__all__ = ["Syncer", "fsync_path"]
 
 
-def fsync_directory(directory: Path) -> None:
-    """Make the entries of ``directory`` (creations, renames) durable."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+def fsync_path(path: Path) -> None:
+    """Make a file's content, or a directory's entries (creations, renames), durable."""
     try:
-        os.fsync(fd)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError as error:
-        raise output_error("sync", directory, error) from error
-    finally:
-        os.close(fd)
+        raise output_error("sync", path, error) from error
 
 
 _THREADS = 4
@@ -58,13 +59,9 @@ class Syncer:
             if self._failure is not None:
                 continue
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            except OSError as error:
-                self._failure = output_error("sync", path, error)
+                fsync_path(path)
+            except OutputError as error:
+                self._failure = error
 
     def submit(self, path: Path) -> None:
         """Queue ``path``, whose content is final, for syncing."""

@@ -74,7 +74,6 @@ def make_fileset(
                     break
                 sync(level)
         sync(root / DICOMDIR)
-    ordered = [placed[uid] for uid in by_uid]
-    if len(ordered) != len(files):
-        raise OutputError(f"the file-set in {root} lists {len(ordered)} of {len(files)} files")
-    return ordered
+    if placed.keys() != by_uid.keys():
+        raise OutputError(f"the file-set in {root} lists {len(placed)} of {len(files)} files")
+    return [placed[uid] for uid in by_uid]
